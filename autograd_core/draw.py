@@ -1,0 +1,180 @@
+"""``draw_graph``: the computation graph under a Value, as a graphviz ``Digraph``.
+
+A box per Value (label, shape and dtype, data, grad), an ellipse per op, edges in the direction
+of data flow.  Values made inside an ``nn`` module's forward are grouped in a cluster per
+module; ``collapse=True`` draws each top-level module as one box.  The walk is iterative and
+linear in the size of the graph.
+"""
+
+from __future__ import annotations
+
+import html
+
+import graphviz
+import numpy as np
+
+from .value import Value
+
+INSTALL_HINT = (
+    "the graphviz 'dot' program is not installed or not on PATH; drawing to source works, "
+    "rendering needs it: apt-get install graphviz (Debian/Ubuntu), brew install graphviz "
+    "(macOS) or conda install graphviz"
+)
+
+
+class GraphvizMissing(RuntimeError):
+    """Rendering a drawing needs graphviz's ``dot`` program, which was not found."""
+
+
+class Graph(graphviz.Digraph):
+    """A ``graphviz.Digraph`` whose rendering says how to install graphviz when it is missing."""
+
+    def pipe(self, *args, **kwargs):
+        try:
+            return super().pipe(*args, **kwargs)
+        except graphviz.ExecutableNotFound as e:
+            raise GraphvizMissing(INSTALL_HINT) from e
+
+    def render(self, *args, **kwargs):
+        try:
+            return super().render(*args, **kwargs)
+        except graphviz.ExecutableNotFound as e:
+            raise GraphvizMissing(INSTALL_HINT) from e
+
+
+def summarize(x, max_elements: int = 6) -> str:
+    """Numbers for scalars and small tensors, else min / mean / max."""
+    if type(x) is float or np.ndim(x) == 0:
+        return f"{float(np.asarray(x)):.4g}"
+    if isinstance(x, Value):
+        x = x.data
+    x = np.asarray(x)
+    if x.size <= max_elements:
+        return np.array2string(x, precision=3, separator=", ", suppress_small=True)
+    return f"min {x.min():.3g} / mean {x.mean():.3g} / max {x.max():.3g}"
+
+
+def _walk(root: Value) -> list:
+    """Every Value under ``root`` (constants too), each after its inputs; no recursion."""
+    order, seen, stack = [], {id(root)}, [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        stack.append((node, True))
+        for p in node._parents:
+            if id(p) not in seen:
+                seen.add(id(p))
+                stack.append((p, False))
+    return order
+
+
+def _module_name(module) -> str:
+    name = getattr(module, "_name", "") or type(module).__name__
+    return f"{name}: {module!r}"
+
+
+def _value_label(v: Value, show_grad: bool) -> str:
+    rows = []
+    title = v.label or ("" if v.requires_grad or v._prim is not None else "const")
+    if title:
+        rows.append(f"<B>{html.escape(title)}</B>")
+    if v.shape:
+        rows.append(f"{v.shape} {v.dtype}")
+    elif v.dtype != np.float64:
+        rows.append(str(v.dtype))
+    rows.append("data " + html.escape(summarize(v.data)))
+    if show_grad and v.requires_grad:
+        g = v._grad
+        rows.append("grad " + ("-" if g is None else html.escape(summarize(g))))
+    cells = "".join(f"<TR><TD>{r}</TD></TR>" for r in rows)
+    return f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0">{cells}</TABLE>>'
+
+
+def draw_graph(
+    root: Value,
+    *,
+    rankdir: str = "LR",
+    show_grad: bool = True,
+    highlight=None,
+    collapse: bool = False,
+) -> graphviz.Digraph:
+    """Draw the graph under ``root``: a node per Value, a node per op, edges along data flow.
+
+    ``highlight`` is a Value or an iterable of Values to mark.  Leaves are blue, constants
+    grey, the root bold.  Values made in an ``nn`` module's forward sit in a cluster named after
+    the module; ``collapse=True`` draws each top-level module as a single box.
+    """
+    if isinstance(highlight, Value):
+        highlight = [highlight]
+    marked = {id(v) for v in (highlight or ())}
+    dot = Graph(graph_attr={"rankdir": rankdir}, node_attr={"fontname": "Helvetica"})
+    nodes = _walk(root)
+
+    # In collapse mode a module's Values, and the parameters it owns, become one box.
+    box_of = {}
+    if collapse:
+        for v in nodes:
+            if v._scope:
+                top = v._scope[0]
+                box_of[id(v)] = top
+                for p in getattr(top, "parameters", lambda: ())():
+                    box_of[id(p)] = top
+
+    def node_id(v):
+        m = box_of.get(id(v))
+        return f"m{id(m)}" if m is not None else f"v{id(v)}"
+
+    clusters = {}  # scope path -> list of (name, attrs) drawn inside it
+    boxes = {}
+    for v in nodes:
+        m = box_of.get(id(v))
+        if m is not None:
+            boxes[id(m)] = m
+            continue
+        style = {"shape": "box", "style": "rounded,filled", "fillcolor": "white"}
+        if v._prim is None:
+            style["fillcolor"] = "lightblue" if v.requires_grad else "grey92"
+        if v is root:
+            style.update(penwidth="2.5", fillcolor="palegreen" if v._prim else "lightblue")
+        if id(v) in marked:
+            style.update(color="red", penwidth="3", fillcolor="gold")
+        items = clusters.setdefault(v._scope or (), [])
+        items.append((f"v{id(v)}", {"label": _value_label(v, show_grad), **style}))
+        if v._prim is not None:
+            items.append((f"o{id(v)}", {"label": v.op, "shape": "ellipse"}))
+
+    for path, items in sorted(clusters.items(), key=lambda kv: len(kv[0])):
+        target = dot
+        contexts = []
+        for depth in range(1, len(path) + 1):
+            module = path[depth - 1]
+            ctx = target.subgraph(name=f"cluster_{id(module)}_{depth}")
+            target = ctx.__enter__()
+            contexts.append(ctx)
+            target.attr(label=_module_name(module), style="rounded", color="grey50")
+        for name, attrs in items:
+            target.node(name, **attrs)
+        for ctx in reversed(contexts):
+            ctx.__exit__(None, None, None)
+
+    for m in boxes.values():
+        dot.node(f"m{id(m)}", label=_module_name(m), shape="box3d", style="filled",
+                 fillcolor="lightyellow")
+
+    edges = set()
+    for v in nodes:
+        if v._prim is None:
+            continue
+        target = node_id(v)
+        inside = id(v) in box_of
+        if not inside:
+            dot.edge(f"o{id(v)}", f"v{id(v)}")
+        for p in v._parents:
+            src = node_id(p)
+            dst = target if inside else f"o{id(v)}"
+            if src != dst and (src, dst) not in edges:
+                edges.add((src, dst))
+                dot.edge(src, dst)
+    return dot

@@ -1,0 +1,126 @@
+"""Gradients as functions (HIPS autograd / JAX style) and the finite-difference check."""
+
+from __future__ import annotations
+
+import functools
+import itertools
+from collections.abc import Callable
+
+import numpy as np
+
+from .value import Value, backprop, no_grad
+
+_depth = 0  # how many grad() calls are evaluating their function right now
+
+
+def _gradients(out: Value, wrt: list, create_graph: bool) -> list:
+    """d(out)/d(v) for each v in ``wrt``, without touching any ``.grad``."""
+    if not isinstance(out, Value) or out.size != 1:
+        shape = out.shape if isinstance(out, Value) else type(out).__name__
+        raise ValueError(f"the function must return a scalar Value, got {shape}")
+    found = {}
+    if out.requires_grad:
+        seed = out._seed(None, create_graph)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            passes = backprop(out, seed, create_graph=create_graph, accumulate=False, wrt=wrt)
+            try:
+                while True:
+                    next(passes)
+            except StopIteration as stop:
+                found = stop.value
+    grads = []
+    for v in wrt:
+        g = found.get(v)
+        if g is None:
+            g = 0.0 if type(v.data) is float else np.zeros_like(v.data)
+            g = Value(g, requires_grad=False) if create_graph else g
+        grads.append(g)
+    return grads
+
+
+def value_and_grad(f: Callable, argnums: int | tuple = 0) -> Callable:
+    """``(f(*args), df/d args[argnums])`` for a scalar-valued ``f``.
+
+    ``f`` receives Values for the ``argnums`` arguments and the others unchanged.  The gradient
+    has the argument's shape: an ndarray or float, or a differentiable Value when called inside
+    another ``grad``, so ``grad(grad(f))`` works.  A tuple ``argnums`` gives a tuple of gradients.
+    """
+    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+
+    @functools.wraps(f)
+    def wrapped(*args, **kwargs):
+        global _depth
+        nested = _depth > 0
+        args = list(args)
+        wrt = []
+        for i in nums:
+            a = args[i]
+            v = a if isinstance(a, Value) and a.requires_grad else Value(getattr(a, "data", a))
+            args[i] = v
+            wrt.append(v)
+        _depth += 1
+        try:
+            out = f(*args, **kwargs)
+        finally:
+            _depth -= 1
+        grads = _gradients(out, wrt, create_graph=nested)
+        value = out if nested else out.data
+        return value, (grads[0] if isinstance(argnums, int) else tuple(grads))
+
+    return wrapped
+
+
+def grad(f: Callable, argnums: int | tuple = 0) -> Callable:
+    """The function x -> df/dx of a scalar-valued ``f`` (see ``value_and_grad``)."""
+    vg = value_and_grad(f, argnums)
+
+    @functools.wraps(f)
+    def wrapped(*args, **kwargs):
+        return vg(*args, **kwargs)[1]
+
+    return wrapped
+
+
+def gradcheck(f: Callable, *inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3):
+    """Compare reverse-mode gradients of scalar ``f`` with central finite differences.
+
+    Works in float64 on copies of ``inputs``.  Returns True, or raises AssertionError naming
+    the input, the index and both values of the worst mismatch.
+    """
+    xs = [_float64(x) for x in inputs]
+    values = [Value(x) for x in xs]
+    grads = _gradients(f(*values), values, create_graph=False)
+    worst = None  # (excess over tolerance, input, index, reverse, finite difference)
+    for i, x in enumerate(xs):
+        rev = np.asarray(grads[i], dtype=np.float64)
+        for idx in itertools.product(*(range(n) for n in np.shape(x))):
+            fd = _central_difference(f, xs, i, idx, eps)
+            err = abs(rev[idx] - fd) - (atol + rtol * abs(fd))
+            if not err <= 0 and (worst is None or not err <= worst[0]):
+                worst = (err, i, idx, rev[idx], fd)
+    if worst is not None:
+        _, i, idx, r, fd = worst
+        where = idx if len(idx) != 1 else f"({idx[0]},)"
+        raise AssertionError(
+            f"input {i}, index {where}: reverse-mode {r:.6g} vs finite-difference {fd:.6g}"
+        )
+    return True
+
+
+def _float64(x):
+    x = x.data if isinstance(x, Value) else x
+    return float(x) if np.ndim(x) == 0 and not isinstance(x, np.ndarray) else np.array(x, float)
+
+
+def _central_difference(f, xs, i, idx, eps):
+    def at(delta):
+        shifted = list(xs)
+        if idx == ():
+            shifted[i] = xs[i] + delta if type(xs[i]) is float else xs[i] + delta
+        else:
+            shifted[i] = xs[i].copy()
+            shifted[i][idx] += delta
+        with no_grad():
+            return float(np.asarray(f(*(Value(s) for s in shifted)).data).reshape(()))
+
+    return (at(eps) - at(-eps)) / (2 * eps)

@@ -1,0 +1,258 @@
+"""The primitives: each op's forward and its vector-Jacobian products, side by side.
+
+A primitive is ``Primitive(name, forward, *vjps)`` with one VJP per input, in the style of
+HIPS autograd's ``defvjp``: ``vjp(g, ans, *inputs, *params)`` maps the gradient ``g`` of the
+output ``ans`` to the gradient of one input.  VJPs are written with operators and the helpers
+below, which work on raw data (floats, ndarrays) and on ``Value``s alike: an ordinary backward
+pass calls them with raw data and builds no graph; ``backward(create_graph=True)`` calls them
+with Values, so the gradient is itself differentiable.  A VJP may return a gradient of the
+output's (broadcast) shape: the engine sums it back to the input's shape.
+
+Scalars are Python floats.  Their forwards use ``math`` (fast); where Python raises
+(1/0, exp(1000), log(0)) the engine redoes the op in NumPy, which follows IEEE 754: inf or nan.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+
+import numpy as np
+
+
+class Primitive:
+    """An op: ``forward(*inputs, *params)`` on raw data, and one VJP per input."""
+
+    __slots__ = ("name", "forward", "vjps")
+
+    def __init__(self, name: str, forward, *vjps):
+        self.name, self.forward, self.vjps = name, forward, vjps
+
+    def __repr__(self) -> str:
+        return f"Primitive({self.name!r})"
+
+
+# ---- helpers that work on raw data and on Values alike -------------------------------------
+
+
+def is_raw(x) -> bool:
+    return isinstance(x, (float, np.ndarray, np.generic))
+
+
+def raw(x):
+    """The data behind ``x`` (constant: no gradient flows through what is computed from it)."""
+    return x if is_raw(x) else x.data
+
+
+def shape(x) -> tuple:
+    return () if type(x) is float else x.shape
+
+
+def sum_to(g, shp: tuple):
+    """Sum a broadcast gradient back to shape ``shp`` (the adjoint of broadcasting)."""
+    gshape = shape(g)
+    if gshape == shp:
+        return g
+    lead = len(gshape) - len(shp)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shp) if n == 1 and gshape[lead + i] != 1
+    )
+    g = g.sum(axis=axes, keepdims=True) if axes else g
+    return g.reshape(shp) if shape(g) != shp else g
+
+
+def keepdims_shape(shp: tuple, axis) -> tuple:
+    """The shape a reduction over ``axis`` of an array of shape ``shp`` has with keepdims."""
+    if axis is None:
+        return (1,) * len(shp)
+    axes = {a % len(shp) for a in ((axis,) if isinstance(axis, int) else axis)}
+    return tuple(1 if i in axes else n for i, n in enumerate(shp))
+
+
+def kept(r, shp: tuple, axis, keepdims: bool):
+    """A reduction's result ``r`` reshaped as if it had been computed with keepdims=True."""
+    if keepdims or shp == ():
+        return r
+    return r.reshape(keepdims_shape(shp, axis))
+
+
+def expand(g, shp: tuple, axis, keepdims: bool):
+    """The adjoint of summing over ``axis``: broadcast ``g`` back to shape ``shp``."""
+    g = kept(g, shp, axis, keepdims)
+    if shape(g) == shp:
+        return g
+    if is_raw(g):
+        return np.broadcast_to(g, shp)
+    return broadcast_to_(g, shp)
+
+
+def exp(x):
+    return np.exp(x) if is_raw(x) else x.exp()
+
+
+def log(x):
+    return np.log(x) if is_raw(x) else x.log()
+
+
+def mask(cond, like):
+    """A constant 0/1 array from a boolean condition, in ``like``'s dtype."""
+    if type(like) is float:
+        return float(cond)
+    return np.asarray(cond, dtype=like.dtype)
+
+
+# ---- forwards that keep Python floats on the scalar path ------------------------------------
+
+
+def _elementwise(scalar_fn, array_fn):
+    return lambda x: scalar_fn(x) if type(x) is float else array_fn(x)
+
+
+def _log(x):
+    with np.errstate(divide="ignore"):  # log(0) = -inf, quietly
+        return np.log(x)
+
+
+def _sigmoid(x):
+    """1 / (1 + e^-x), evaluated without overflow for either sign of x."""
+    if type(x) is float:
+        if x >= 0:
+            return 1.0 / (1.0 + math.exp(-x))
+        e = math.exp(x)
+        return e / (1.0 + e)
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def _pow(x, y):
+    r = x**y
+    return math.nan if type(r) is complex else r  # (-8.0) ** 0.5 is nan, as in NumPy
+
+
+def _logsumexp(x, axis, keepdims):
+    """log sum exp x, shifted by the max so that nothing overflows."""
+    if type(x) is float:
+        return x
+    m = np.max(x, axis=axis, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0)
+    with np.errstate(divide="ignore"):
+        r = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    return r if keepdims else r.reshape(np.sum(r, axis=axis).shape)
+
+
+def _max(x, axis, keepdims):
+    return x if type(x) is float else np.max(x, axis=axis, keepdims=keepdims)
+
+
+def _sum(x, axis, keepdims):
+    return x if type(x) is float else np.sum(x, axis=axis, keepdims=keepdims)
+
+
+def _clip(x, lo, hi):
+    if type(x) is float:
+        return min(x if lo is None else max(x, lo), math.inf if hi is None else hi)
+    return np.clip(x, lo, hi)
+
+
+def _scatter(g, shp, idx):
+    """Zeros of shape ``shp`` with ``g`` added at ``idx`` (repeated indices accumulate)."""
+    out = np.zeros(shp, dtype=np.result_type(g))
+    np.add.at(out, idx, g)
+    return out
+
+
+def _max_vjp(g, ans, x, axis, keepdims):
+    """The gradient of max flows to the maxima, split evenly between ties."""
+    shp, xr = shape(x), raw(x)
+    is_max = xr == kept(raw(ans), shp, axis, keepdims)
+    share = is_max / np.sum(is_max, axis=axis, keepdims=True)
+    return expand(g, shp, axis, keepdims) * mask(share, xr)
+
+
+def _matmul_vjp(g, x, y, argnum):
+    """d(x @ y): g @ y^T for x, x^T @ g for y, with 1-d operands promoted as matmul does."""
+    xd, yd = len(shape(x)), len(shape(y))
+    if xd == 1 and yd == 1:
+        return g * (y if argnum == 0 else x)
+    if xd == 1:
+        x, g = x.reshape((1, -1)), g.reshape(shape(g)[:-1] + (1, shape(g)[-1]))
+    if yd == 1:
+        y, g = y.reshape((-1, 1)), g.reshape(shape(g) + (1,))
+    if argnum == 0:
+        r = g @ swap_last(y)
+        return r.reshape(shape(r)[:-2] + (shape(r)[-1],)) if xd == 1 else r
+    r = swap_last(x) @ g
+    return r.reshape(shape(r)[:-1]) if yd == 1 else r
+
+
+def swap_last(a):
+    n = len(shape(a))
+    return a.transpose(tuple(range(n - 2)) + (n - 1, n - 2))
+
+
+# ---- the table -----------------------------------------------------------------------------
+# fmt: off
+add = Primitive("+", operator.add,
+                lambda g, ans, x, y: g,
+                lambda g, ans, x, y: g)
+sub = Primitive("-", operator.sub,
+                lambda g, ans, x, y: g,
+                lambda g, ans, x, y: -g)
+mul = Primitive("*", operator.mul,
+                lambda g, ans, x, y: g * y,
+                lambda g, ans, x, y: g * x)
+div = Primitive("/", operator.truediv,
+                lambda g, ans, x, y: g / y,
+                lambda g, ans, x, y: -g * ans / y)
+# d(x^y)/dy = x^y log x, taken as 0 where x = 0 (as PyTorch does): log(x + [x == 0]) is 0 there
+pow_ = Primitive("**", _pow,
+                 lambda g, ans, x, y: g * y * x ** (y - 1),
+                 lambda g, ans, x, y: g * ans * log(x + mask(raw(x) == 0, raw(x))))
+matmul = Primitive("@", operator.matmul,
+                   lambda g, ans, x, y: _matmul_vjp(g, x, y, 0),
+                   lambda g, ans, x, y: _matmul_vjp(g, x, y, 1))
+neg = Primitive("neg", operator.neg,
+                lambda g, ans, x: -g)
+exp_ = Primitive("exp", _elementwise(math.exp, np.exp),
+                 lambda g, ans, x: g * ans)
+log_ = Primitive("log", _elementwise(math.log, _log),
+                 lambda g, ans, x: g / x)
+sqrt = Primitive("sqrt", _elementwise(math.sqrt, np.sqrt),     # d/dx at 0: inf, as PyTorch
+                 lambda g, ans, x: g / (ans * 2))
+abs_ = Primitive("abs", _elementwise(abs, np.abs),             # d/dx at 0: 0, as PyTorch
+                 lambda g, ans, x: g * mask(np.sign(raw(x)), raw(x)))
+tanh = Primitive("tanh", _elementwise(math.tanh, np.tanh),
+                 lambda g, ans, x: g * (1 - ans * ans))
+relu = Primitive("relu", _elementwise(lambda x: x if x > 0 else 0.0, lambda x: np.maximum(x, 0)),
+                 lambda g, ans, x: g * (raw(x) > 0))
+sigmoid = Primitive("sigmoid", _sigmoid,
+                    lambda g, ans, x: g * ans * (1 - ans))
+clip = Primitive("clip", _clip,                               # gradient 1 inside [lo, hi]
+                 lambda g, ans, x, lo, hi: g * mask(raw(ans) == raw(x), raw(x)))
+sum_ = Primitive("sum", _sum,
+                 lambda g, ans, x, axis, keepdims: expand(g, shape(x), axis, keepdims))
+max_ = Primitive("max", _max, _max_vjp)
+logsumexp = Primitive("logsumexp", _logsumexp,               # gradient: softmax(x)
+                      lambda g, ans, x, axis, keepdims:
+                      kept(g, shape(x), axis, keepdims)
+                      * exp(x - kept(ans, shape(x), axis, keepdims)))
+reshape = Primitive("reshape", np.reshape,
+                    lambda g, ans, x, shp: g.reshape(shape(x)))
+transpose = Primitive("transpose", np.transpose,
+                      lambda g, ans, x, axes:
+                      g.transpose(None if axes is None else tuple(np.argsort(axes))))
+getitem = Primitive("getitem", operator.getitem,
+                    lambda g, ans, x, idx: scatter(g, shape(x), idx))
+scatter_ = Primitive("scatter", _scatter,                    # the adjoint of getitem
+                     lambda g, ans, x, shp, idx: g[idx])
+broadcast_to = Primitive("broadcast_to", np.broadcast_to,
+                         lambda g, ans, x, shp: sum_to(g, shape(x)))
+# fmt: on
+
+
+def scatter(g, shp, idx):
+    return _scatter(g, shp, idx) if is_raw(g) else g._unary(scatter_, shp, idx)
+
+
+def broadcast_to_(x, shp):
+    return x._unary(broadcast_to, shp)

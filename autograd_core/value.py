@@ -1,0 +1,505 @@
+"""``Value``: a node of the computation graph, for scalars (Python floats) and NumPy tensors.
+
+Every op records its primitive, its inputs and its parameters on the Value it returns; nothing
+else.  There are no closures, so the graph holds no reference cycles and is freed by reference
+counting as soon as its root is dropped.  ``backward`` walks the graph in reverse topological
+order, computed iteratively, and applies each primitive's VJPs (see ``ops.py``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import numbers
+from collections.abc import Iterator
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from . import ops
+
+
+class _State:
+    grad_enabled = True  # off inside no_grad(): ops record no graph
+    scope: tuple = ()  # the nn modules whose forward is running, outermost first (drawings)
+
+
+_state = _State()
+
+
+@contextlib.contextmanager
+def no_grad() -> Iterator[None]:
+    """Ops inside this block record no graph: their results are constants."""
+    before, _state.grad_enabled = _state.grad_enabled, False
+    try:
+        yield
+    finally:
+        _state.grad_enabled = before
+
+
+@contextlib.contextmanager
+def scope(module) -> Iterator[None]:
+    """Tag the Values created inside this block with ``module`` (drawings group them)."""
+    before = _state.scope
+    _state.scope = before + (module,)
+    try:
+        yield
+    finally:
+        _state.scope = before
+
+
+def _as_data(x, dtype=None):
+    """Python numbers become floats, integer and bool arrays float64, float arrays keep dtype."""
+    if isinstance(x, Value):
+        x = x.data
+    if dtype is not None:
+        x = np.asarray(x, dtype=dtype)
+        return float(x) if x.dtype == np.float64 and x.ndim == 0 and dtype is float else x
+    if type(x) is float:
+        return x
+    if isinstance(x, numbers.Number) and not isinstance(x, np.generic):
+        if isinstance(x, complex):
+            raise TypeError(f"Value holds real numbers, got {x!r}")
+        return float(x)
+    x = np.asarray(x)
+    if x.dtype.kind != "f":
+        if x.dtype.kind not in "biu":
+            raise TypeError(f"Value holds real numbers, got an array of dtype {x.dtype}")
+        x = x.astype(np.float64)
+    return x
+
+
+def _const(x) -> Value:
+    """A constant operand (a number or array in an expression); no gradient flows to it."""
+    v = Value.__new__(Value)
+    if type(x) is not float and type(x) is not np.ndarray:
+        x = float(x) if isinstance(x, numbers.Number) and not isinstance(x, np.generic) else x
+        x = x if type(x) is float else np.asarray(x)
+    v.data, v._grad, v.requires_grad, v.label = x, None, False, ""
+    v._prim, v._parents, v._aux, v._scope = None, (), (), _state.scope
+    return v
+
+
+class Value:
+    """A scalar or tensor in the computation graph: its data, its gradient, and how it was made.
+
+    ``Value(data, *, requires_grad=True, label="", dtype=None)``.  Integers become float64, a
+    float32 array stays float32; a scalar made from a Python number holds a Python float.
+    """
+
+    __slots__ = ("data", "_grad", "requires_grad", "label", "_prim", "_parents", "_aux", "_scope")
+    __array_ufunc__ = None  # ndarray (op) Value defers to Value's reflected operator
+
+    def __init__(self, data, *, requires_grad: bool = True, label: str = "", dtype=None):
+        self.data = _as_data(data, dtype)
+        self._grad = None
+        self.requires_grad = bool(requires_grad)
+        self.label = label
+        self._prim, self._parents, self._aux, self._scope = None, (), (), _state.scope
+
+    # ---- recording ops -----------------------------------------------------------------
+
+    def _record(self, prim, data, parents, aux, requires_grad) -> Value:
+        t = type(data)
+        if t is not float and t is not np.ndarray:  # NumPy scalars: 0-d arrays; floats stay
+            scalar = all(type(p.data) is float for p in parents)
+            data = float(data) if scalar else np.asarray(data)
+        out = Value.__new__(Value)
+        out.data, out._grad, out.label, out._scope = data, None, "", _state.scope
+        if requires_grad and _state.grad_enabled:
+            out.requires_grad, out._prim, out._parents, out._aux = True, prim, parents, aux
+        else:
+            out.requires_grad, out._prim, out._parents, out._aux = False, None, (), ()
+        return out
+
+    def _unary(self, prim, *aux) -> Value:
+        try:
+            data = prim.forward(self.data, *aux)
+        except (ArithmeticError, ValueError) as e:
+            data = _retry_as_numpy(prim, (self,), aux, e)
+        return self._record(prim, data, (self,), aux, self.requires_grad)
+
+    def _binary(self, prim, other) -> Value:
+        if type(other) is not Value:
+            other = _const(other)
+        try:
+            data = prim.forward(self.data, other.data)
+        except (ArithmeticError, ValueError) as e:
+            data = _retry_as_numpy(prim, (self, other), (), e)
+        return self._record(
+            prim, data, (self, other), (), self.requires_grad or other.requires_grad
+        )
+
+    def _rbinary(self, prim, other) -> Value:
+        return _const(other)._binary(prim, self)
+
+    # ---- operators -----------------------------------------------------------------------
+
+    def __add__(self, other) -> Value:
+        return self._binary(ops.add, other)
+
+    def __radd__(self, other) -> Value:
+        return self._rbinary(ops.add, other)
+
+    def __sub__(self, other) -> Value:
+        return self._binary(ops.sub, other)
+
+    def __rsub__(self, other) -> Value:
+        return self._rbinary(ops.sub, other)
+
+    def __mul__(self, other) -> Value:
+        return self._binary(ops.mul, other)
+
+    def __rmul__(self, other) -> Value:
+        return self._rbinary(ops.mul, other)
+
+    def __truediv__(self, other) -> Value:
+        return self._binary(ops.div, other)
+
+    def __rtruediv__(self, other) -> Value:
+        return self._rbinary(ops.div, other)
+
+    def __pow__(self, other) -> Value:
+        return self._binary(ops.pow_, other)
+
+    def __rpow__(self, other) -> Value:
+        return self._rbinary(ops.pow_, other)
+
+    def __matmul__(self, other) -> Value:
+        return self._binary(ops.matmul, other)
+
+    def __rmatmul__(self, other) -> Value:
+        return self._rbinary(ops.matmul, other)
+
+    def __neg__(self) -> Value:
+        return self._unary(ops.neg)
+
+    def __getitem__(self, idx) -> Value:
+        return self._unary(ops.getitem, _raw_index(idx))
+
+    # ---- elementwise functions -------------------------------------------------------------
+
+    def exp(self) -> Value:
+        """e^x."""
+        return self._unary(ops.exp_)
+
+    def log(self) -> Value:
+        """Natural log; log(0) = -inf."""
+        return self._unary(ops.log_)
+
+    def sqrt(self) -> Value:
+        """sqrt(x); its derivative 1 / (2 sqrt x) is inf at 0."""
+        return self._unary(ops.sqrt)
+
+    def abs(self) -> Value:
+        """|x|; its derivative sign(x) is 0 at 0."""
+        return self._unary(ops.abs_)
+
+    def tanh(self) -> Value:
+        """tanh x; derivative 1 - tanh^2 x."""
+        return self._unary(ops.tanh)
+
+    def relu(self) -> Value:
+        """max(x, 0); derivative [x > 0]."""
+        return self._unary(ops.relu)
+
+    def sigmoid(self) -> Value:
+        """1 / (1 + e^-x), stable for any x; derivative s (1 - s)."""
+        return self._unary(ops.sigmoid)
+
+    def clip(self, lo=None, hi=None) -> Value:
+        """min(max(x, lo), hi); derivative 1 for lo <= x <= hi, else 0."""
+        return self._unary(ops.clip, lo, hi)
+
+    # ---- reductions and softmax ------------------------------------------------------------
+
+    def sum(self, axis=None, keepdims: bool = False) -> Value:
+        """sum over ``axis`` (all axes when None)."""
+        return self._unary(ops.sum_, _axis(axis), keepdims)
+
+    def mean(self, axis=None, keepdims: bool = False) -> Value:
+        """sum / n over ``axis``."""
+        axis = _axis(axis)
+        n = self.size if axis is None else int(np.prod([self.shape[a] for a in _axes(axis)]))
+        return self.sum(axis, keepdims) / float(n)
+
+    def max(self, axis=None, keepdims: bool = False) -> Value:
+        """max over ``axis``; the gradient is split evenly between tied maxima."""
+        return self._unary(ops.max_, _axis(axis), keepdims)
+
+    def logsumexp(self, axis=None, keepdims: bool = False) -> Value:
+        """log sum_i e^{x_i}, computed as m + log sum e^{x_i - m} with m = max x."""
+        return self._unary(ops.logsumexp, _axis(axis), keepdims)
+
+    def log_softmax(self, axis: int = -1) -> Value:
+        """x - logsumexp(x): log-probabilities, finite for any finite logits."""
+        return self - self.logsumexp(axis, keepdims=True)
+
+    def softmax(self, axis: int = -1) -> Value:
+        """e^x / sum e^x = exp(log_softmax(x))."""
+        return self.log_softmax(axis).exp()
+
+    # ---- shapes ----------------------------------------------------------------------------
+
+    def reshape(self, *shape) -> Value:
+        shp = tuple(shape[0]) if len(shape) == 1 and not isinstance(shape[0], int) else shape
+        return self._unary(ops.reshape, tuple(int(n) for n in shp))
+
+    def transpose(self, *axes) -> Value:
+        if len(axes) == 1 and (axes[0] is None or not isinstance(axes[0], int)):
+            axes = axes[0]
+        return self._unary(ops.transpose, None if axes is None or axes == () else tuple(axes))
+
+    @property
+    def T(self) -> Value:
+        return self.transpose()
+
+    @property
+    def shape(self) -> tuple:
+        return ops.shape(self.data)
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        return 1 if type(self.data) is float else self.data.size
+
+    @property
+    def dtype(self) -> np.dtype:
+        return np.dtype(np.float64) if type(self.data) is float else self.data.dtype
+
+    def __len__(self) -> int:
+        if not self.shape:
+            raise TypeError("len() of a 0-d Value")
+        return self.shape[0]
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        return np.asarray(self.data, dtype=dtype)
+
+    def item(self) -> float:
+        if self.size != 1:
+            raise ValueError(f"item() needs a Value of size 1, got shape {self.shape}")
+        return float(self.data) if type(self.data) is float else self.data.item()
+
+    def __float__(self) -> float:
+        return self.item()
+
+    # ---- gradients ---------------------------------------------------------------------------
+
+    @property
+    def grad(self):
+        """d(root)/d(self) summed over backward passes; zeros until a pass reaches this node."""
+        if self._grad is None:
+            return 0.0 if type(self.data) is float else np.zeros_like(self.data)
+        return self._grad
+
+    @grad.setter
+    def grad(self, g) -> None:
+        self._grad = g
+
+    @property
+    def op(self) -> str:
+        """The name of the op that produced this Value; "" for leaves and constants."""
+        return "" if self._prim is None else self._prim.name
+
+    @property
+    def parents(self) -> tuple:
+        """The Values this one was computed from."""
+        return self._parents
+
+    def zero_grad(self) -> None:
+        self._grad = None
+
+    def detach(self) -> Value:
+        """A leaf holding the same data, cut from the graph."""
+        return Value(self.data, requires_grad=False, label=self.label)
+
+    def backward(self, grad=None, *, create_graph: bool = False) -> None:
+        """Add d(self)/d(node) to ``node.grad`` for every node of the graph under ``self``.
+
+        ``grad`` is the seed (the gradient of some scalar with respect to ``self``); it
+        defaults to 1 for a Value of size 1.  With ``create_graph=True`` the gradients are
+        differentiable Values, so they can be differentiated again.
+        """
+        seed = self._seed(grad, create_graph)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            for _ in backprop(self, seed, create_graph=create_graph):
+                pass
+
+    def _seed(self, grad, create_graph: bool):
+        if not self.requires_grad:
+            raise RuntimeError(
+                "backward() on a Value that does not require grad: it was computed from "
+                "constants only, or under no_grad()"
+            )
+        if grad is None:
+            if self.size != 1:
+                raise ValueError(
+                    f"backward() on a non-scalar Value of shape {self.shape} needs a seed: "
+                    f"pass grad= an array of shape {self.shape}"
+                )
+            seed = 1.0 if type(self.data) is float else np.ones_like(self.data)
+        else:
+            seed = grad.data if isinstance(grad, Value) else grad
+            if np.shape(seed) != self.shape:
+                raise ValueError(
+                    f"backward() seed has shape {np.shape(seed)}, but the Value has shape "
+                    f"{self.shape}"
+                )
+            seed = float(seed) if type(self.data) is float else np.asarray(seed, self.dtype)
+        if create_graph:
+            return grad if isinstance(grad, Value) else Value(seed, requires_grad=False)
+        return seed
+
+    def __repr__(self) -> str:
+        name = f"{self.label!r}, " if self.label else ""
+        op = f", op={self.op!r}" if self._prim is not None else ""
+        if type(self.data) is float:
+            return f"Value({name}data={self.data:.6g}, grad={self.grad:.6g}{op})"
+        return (
+            f"Value({name}shape={self.shape}, dtype={self.dtype}{op},\n"
+            f"      data={np.array2string(self.data, threshold=20, precision=4)})"
+        )
+
+
+def _axes(axis) -> tuple:
+    return (axis,) if isinstance(axis, int) else tuple(axis)
+
+
+def _axis(axis):
+    """Axis arguments in every form NumPy takes: None, an int, a sequence of ints."""
+    if axis is None or isinstance(axis, int):
+        return axis
+    return tuple(int(a) for a in axis)
+
+
+def _raw_index(idx):
+    if isinstance(idx, Value):
+        idx = idx.data
+    if isinstance(idx, tuple):
+        return tuple(i.data if isinstance(i, Value) else i for i in idx)
+    if isinstance(idx, list):
+        return np.asarray(idx)
+    return idx
+
+
+def _retry_as_numpy(prim, inputs, aux, error):
+    """Redo an op that Python's floats refused (1/0, exp(1000), log(0)) with IEEE semantics."""
+    datas = [v.data for v in inputs]
+    if not all(type(d) is float for d in datas):
+        if prim is ops.add or prim is ops.sub or prim is ops.mul or prim is ops.div:
+            shapes = " and ".join(str(v.shape) for v in inputs)
+            raise ValueError(f"{prim.name}: cannot broadcast shapes {shapes}") from error
+        if prim is ops.matmul:
+            x, y = inputs
+            raise ValueError(
+                f"@: shapes {x.shape} and {y.shape} are not aligned for matrix multiplication"
+            ) from error
+        raise error
+    with np.errstate(all="ignore"):
+        return float(prim.forward(*(np.float64(d) for d in datas), *aux))
+
+
+class Step(NamedTuple):
+    """One step of the backward pass: a node, the gradient it received, what it sent on."""
+
+    node: Value
+    grad: Any
+    input_grads: tuple
+
+
+def _topological_order(root: Value) -> list:
+    """Nodes under ``root`` that need gradients, each after all of its inputs (no recursion)."""
+    order, seen, stack = [], set(), [(root, False)]
+    push, pop, visit = stack.append, stack.pop, seen.add
+    while stack:
+        node, expanded = pop()
+        if expanded:
+            order.append(node)
+        elif node not in seen:
+            visit(node)
+            push((node, True))
+            for p in node._parents:
+                if p.requires_grad and p not in seen:
+                    push((p, False))
+    return order
+
+
+def _fit(g, like):
+    """A gradient summed back to the shape of the input it flows into, in that input's dtype."""
+    if type(like) is float:
+        if type(g) is float:
+            return g
+        if isinstance(g, Value):
+            return g if g.shape == () else g.sum()
+        return float(np.sum(g))
+    g = ops.sum_to(g, like.shape)
+    if type(g) is not Value and g.dtype != like.dtype:
+        g = np.asarray(g, dtype=like.dtype)
+    return g
+
+
+def backprop(root: Value, seed, *, create_graph=False, accumulate=True, steps=False, wrt=()):
+    """The backward pass, as a generator over nodes in reverse topological order.
+
+    Each node's gradient is complete when it is reached; its primitive's VJPs send it on to
+    the node's inputs.  With ``accumulate``, every node's ``.grad`` gets this pass's gradient
+    added.  With ``steps``, a ``Step`` is yielded per node.  The generator returns a dict with
+    this pass's gradient of each node in ``wrt`` that the root depends on.
+    """
+    order = _topological_order(root)
+    pending = {root: seed}
+    wanted = {id(v) for v in wrt}
+    found = {}
+    for node in reversed(order):
+        g = pending.pop(node)
+        if wanted and id(node) in wanted:
+            found[node] = g
+        prim = node._prim
+        if accumulate:
+            old = node._grad
+            if old is not None:
+                node._grad = old + g
+            elif prim is None and type(g) is np.ndarray:
+                node._grad = g.copy()  # a leaf's grad is its own array, safe to modify
+            else:
+                node._grad = g
+        if prim is None:
+            if steps:
+                yield Step(node, g, ())
+            continue
+        parents = node._parents
+        if create_graph:
+            ans, args = node, parents + node._aux
+        else:
+            ans, args = node.data, tuple([p.data for p in parents]) + node._aux
+        sent = []
+        for i, p in enumerate(parents):
+            if not p.requires_grad:
+                sent.append(None)
+                continue
+            pg = _fit(prim.vjps[i](g, ans, *args), p.data)
+            sent.append(pg)
+            if p in pending:
+                pending[p] = pending[p] + pg
+            else:
+                pending[p] = pg
+        if steps:
+            yield Step(node, g, tuple(sent))
+    return found
+
+
+def backward_steps(root: Value) -> Iterator[Step]:
+    """Run ``root.backward()`` one node at a time, yielding a ``Step`` per node.
+
+    Exhausting the generator leaves exactly the gradients ``backward()`` leaves.
+    """
+    seed = root._seed(None, False)
+    passes = backprop(root, seed, steps=True)
+    while True:
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            step = next(passes, None)
+        if step is None:
+            return
+        yield step
