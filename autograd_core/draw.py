@@ -63,8 +63,8 @@ def _walk(root: Value) -> list:
             order.append(node)
             continue
         stack.append((node, True))
-        for p in node._parents:
-            if id(p) not in seen:
+        for p in node.parents:
+            if isinstance(p, Value) and id(p) not in seen:
                 seen.add(id(p))
                 stack.append((p, False))
     return order
@@ -171,8 +171,12 @@ def draw_graph(
         inside = id(v) in box_of
         if not inside:
             dot.edge(f"o{id(v)}", f"v{id(v)}")
-        for p in v._parents:
-            src = node_id(p)
+        for p in v.parents:
+            if not isinstance(p, Value):
+                src = f"c{id(v)}_{id(p)}"
+                dot.node(src, label=html.escape(summarize(p)), shape="plaintext")
+            else:
+                src = node_id(p)
             dst = target if inside else f"o{id(v)}"
             if src != dst and (src, dst) not in edges:
                 edges.add((src, dst))

@@ -68,15 +68,45 @@ def _as_data(x, dtype=None):
     return x
 
 
-def _const(x) -> Value:
-    """A constant operand (a number or array in an expression); no gradient flows to it."""
-    v = Value.__new__(Value)
-    if type(x) is not float and type(x) is not np.ndarray:
-        x = float(x) if isinstance(x, numbers.Number) and not isinstance(x, np.generic) else x
-        x = x if type(x) is float else np.asarray(x)
-    v.data, v._grad, v.requires_grad, v.label = x, None, False, ""
-    v._prim, v._parents, v._aux, v._scope = None, (), (), _state.scope
-    return v
+def _constant(x):
+    """A raw operand (a number or an array in an expression): no gradient flows to it."""
+    if type(x) is float or type(x) is int or type(x) is np.ndarray:
+        return x
+    if isinstance(x, numbers.Number) and not isinstance(x, np.generic):
+        return float(x)
+    return np.asarray(x)
+
+
+def _node(prim, data, x, y, aux: tuple, requires_grad: bool) -> Value:
+    """The Value an op returns; it records the op and its inputs when a gradient may flow."""
+    t = type(data)
+    if t is not float and t is not np.ndarray:  # a NumPy scalar: float if only floats went in
+        scalar = all(type(_data(v)) in (float, int) for v in (x, y) if v is not None)
+        data = float(data) if scalar else np.asarray(data)
+    out = Value.__new__(Value)
+    out.data = data
+    out._grad = None
+    out.label = ""
+    out._scope = _state.scope
+    if requires_grad and _state.grad_enabled:
+        out.requires_grad = True
+        out._prim = prim
+        out._x = x
+        out._y = y
+        out._aux = aux
+    else:
+        out.requires_grad = False
+        out._prim = out._x = out._y = None
+        out._aux = ()
+    return out
+
+
+def _data(v):
+    return v.data if type(v) is Value else v
+
+
+def _needs_grad(v) -> bool:
+    return type(v) is Value and v.requires_grad
 
 
 class Value:
@@ -86,7 +116,9 @@ class Value:
     float32 array stays float32; a scalar made from a Python number holds a Python float.
     """
 
-    __slots__ = ("data", "_grad", "requires_grad", "label", "_prim", "_parents", "_aux", "_scope")
+    # An op's result records its primitive, its inputs _x and _y (Values, or raw constants;
+    # _y is None for unary ops) and the op's parameters _aux.  Slots, no closures: no cycles.
+    __slots__ = ("data", "_grad", "requires_grad", "label", "_prim", "_x", "_y", "_aux", "_scope")
     __array_ufunc__ = None  # ndarray (op) Value defers to Value's reflected operator
 
     def __init__(self, data, *, requires_grad: bool = True, label: str = "", dtype=None):
@@ -94,43 +126,38 @@ class Value:
         self._grad = None
         self.requires_grad = bool(requires_grad)
         self.label = label
-        self._prim, self._parents, self._aux, self._scope = None, (), (), _state.scope
+        self._prim = self._x = self._y = None
+        self._aux = ()
+        self._scope = _state.scope
 
     # ---- recording ops -----------------------------------------------------------------
-
-    def _record(self, prim, data, parents, aux, requires_grad) -> Value:
-        t = type(data)
-        if t is not float and t is not np.ndarray:  # NumPy scalars: 0-d arrays; floats stay
-            scalar = all(type(p.data) is float for p in parents)
-            data = float(data) if scalar else np.asarray(data)
-        out = Value.__new__(Value)
-        out.data, out._grad, out.label, out._scope = data, None, "", _state.scope
-        if requires_grad and _state.grad_enabled:
-            out.requires_grad, out._prim, out._parents, out._aux = True, prim, parents, aux
-        else:
-            out.requires_grad, out._prim, out._parents, out._aux = False, None, (), ()
-        return out
 
     def _unary(self, prim, *aux) -> Value:
         try:
             data = prim.forward(self.data, *aux)
         except (ArithmeticError, ValueError) as e:
-            data = _retry_as_numpy(prim, (self,), aux, e)
-        return self._record(prim, data, (self,), aux, self.requires_grad)
+            data = _retry_as_numpy(prim, (self.data,), aux, e)
+        return _node(prim, data, self, None, aux, self.requires_grad)
 
     def _binary(self, prim, other) -> Value:
-        if type(other) is not Value:
-            other = _const(other)
+        if type(other) is Value:
+            od, rg = other.data, self.requires_grad or other.requires_grad
+        else:
+            od = other = _constant(other)
+            rg = self.requires_grad
         try:
-            data = prim.forward(self.data, other.data)
+            data = prim.forward(self.data, od)
         except (ArithmeticError, ValueError) as e:
-            data = _retry_as_numpy(prim, (self, other), (), e)
-        return self._record(
-            prim, data, (self, other), (), self.requires_grad or other.requires_grad
-        )
+            data = _retry_as_numpy(prim, (self.data, od), (), e)
+        return _node(prim, data, self, other, (), rg)
 
     def _rbinary(self, prim, other) -> Value:
-        return _const(other)._binary(prim, self)
+        other = _constant(other)
+        try:
+            data = prim.forward(other, self.data)
+        except (ArithmeticError, ValueError) as e:
+            data = _retry_as_numpy(prim, (other, self.data), (), e)
+        return _node(prim, data, other, self, (), self.requires_grad)
 
     # ---- operators -----------------------------------------------------------------------
 
@@ -305,8 +332,8 @@ class Value:
 
     @property
     def parents(self) -> tuple:
-        """The Values this one was computed from."""
-        return self._parents
+        """What this Value was computed from: Values, and raw numbers or arrays (constants)."""
+        return () if self._x is None else (self._x,) if self._y is None else (self._x, self._y)
 
     def zero_grad(self) -> None:
         self._grad = None
@@ -384,18 +411,15 @@ def _raw_index(idx):
     return idx
 
 
-def _retry_as_numpy(prim, inputs, aux, error):
+def _retry_as_numpy(prim, datas, aux, error):
     """Redo an op that Python's floats refused (1/0, exp(1000), log(0)) with IEEE semantics."""
-    datas = [v.data for v in inputs]
-    if not all(type(d) is float for d in datas):
-        if prim is ops.add or prim is ops.sub or prim is ops.mul or prim is ops.div:
-            shapes = " and ".join(str(v.shape) for v in inputs)
+    if not all(type(d) in (float, int) for d in datas):
+        if prim in (ops.add, ops.sub, ops.mul, ops.div, ops.pow_):
+            shapes = " and ".join(str(np.shape(d)) for d in datas)
             raise ValueError(f"{prim.name}: cannot broadcast shapes {shapes}") from error
         if prim is ops.matmul:
-            x, y = inputs
-            raise ValueError(
-                f"@: shapes {x.shape} and {y.shape} are not aligned for matrix multiplication"
-            ) from error
+            shapes = " and ".join(str(np.shape(d)) for d in datas)
+            raise ValueError(f"@: shapes {shapes} are not aligned for matrix multiplication") from error
         raise error
     with np.errstate(all="ignore"):
         return float(prim.forward(*(np.float64(d) for d in datas), *aux))
@@ -411,18 +435,21 @@ class Step(NamedTuple):
 
 def _topological_order(root: Value) -> list:
     """Nodes under ``root`` that need gradients, each after all of its inputs (no recursion)."""
-    order, seen, stack = [], set(), [(root, False)]
+    order, seen, stack = [], set(), [root]
     push, pop, visit = stack.append, stack.pop, seen.add
     while stack:
-        node, expanded = pop()
-        if expanded:
-            order.append(node)
+        node = pop()
+        if node is None:  # the marker pushed above a node: its inputs are all done
+            order.append(pop())
         elif node not in seen:
             visit(node)
-            push((node, True))
-            for p in node._parents:
-                if p.requires_grad and p not in seen:
-                    push((p, False))
+            push(node)
+            push(None)
+            x, y = node._x, node._y
+            if type(x) is Value and x.requires_grad and x not in seen:
+                push(x)
+            if type(y) is Value and y.requires_grad and y not in seen:
+                push(y)
     return order
 
 
@@ -431,13 +458,14 @@ def _fit(g, like):
     if type(like) is float:
         if type(g) is float:
             return g
-        if isinstance(g, Value):
+        if type(g) is Value:
             return g if g.shape == () else g.sum()
         return float(np.sum(g))
-    g = ops.sum_to(g, like.shape)
-    if type(g) is not Value and g.dtype != like.dtype:
-        g = np.asarray(g, dtype=like.dtype)
-    return g
+    if type(g) is Value:
+        return ops.sum_to(g, like.shape)
+    if type(g) is not np.ndarray or g.shape != like.shape:
+        g = ops.sum_to(np.asarray(g), like.shape)
+    return g if g.dtype == like.dtype else g.astype(like.dtype)
 
 
 def backprop(root: Value, seed, *, create_graph=False, accumulate=True, steps=False, wrt=()):
@@ -469,25 +497,40 @@ def backprop(root: Value, seed, *, create_graph=False, accumulate=True, steps=Fa
             if steps:
                 yield Step(node, g, ())
             continue
-        parents = node._parents
+        x, y, vjps = node._x, node._y, prim.vjps
         if create_graph:
-            ans, args = node, parents + node._aux
+            ans, args = node, (x,) + node._aux if y is None else (x, y)
         else:
-            ans, args = node.data, tuple([p.data for p in parents]) + node._aux
-        sent = []
-        for i, p in enumerate(parents):
-            if not p.requires_grad:
-                sent.append(None)
-                continue
-            pg = _fit(prim.vjps[i](g, ans, *args), p.data)
-            sent.append(pg)
-            if p in pending:
-                pending[p] = pending[p] + pg
-            else:
-                pending[p] = pg
+            xd = x.data if type(x) is Value else x
+            ans = node.data
+            args = (xd,) + node._aux if y is None else (xd, y.data if type(y) is Value else y)
+        needx = type(x) is Value and x.requires_grad
+        needy = type(y) is Value and y.requires_grad
+        try:
+            gx = vjps[0](g, ans, *args) if needx else None
+            gy = vjps[1](g, ans, *args) if needy else None
+        except ArithmeticError:  # Python floats refused (1/0): redo with IEEE semantics
+            gx, gy = _vjps_as_numpy(vjps, g, ans, args, needx, needy)
+        if needx:
+            if type(gx) is not float or type(x.data) is not float:
+                gx = _fit(gx, x.data)
+            pending[x] = pending[x] + gx if x in pending else gx
+        if needy:
+            if type(gy) is not float or type(y.data) is not float:
+                gy = _fit(gy, y.data)
+            pending[y] = pending[y] + gy if y in pending else gy
         if steps:
-            yield Step(node, g, tuple(sent))
+            yield Step(node, g, (gx,) if y is None else (gx, gy))
     return found
+
+
+def _vjps_as_numpy(vjps, g, ans, args, needx, needy):
+    as64 = lambda v: np.float64(v) if type(v) is float else v
+    g, ans, args = as64(g), as64(ans), tuple(as64(a) for a in args)
+    with np.errstate(all="ignore"):
+        gx = float(vjps[0](g, ans, *args)) if needx else None
+        gy = float(vjps[1](g, ans, *args)) if needy else None
+    return gx, gy
 
 
 def backward_steps(root: Value) -> Iterator[Step]:
