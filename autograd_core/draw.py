@@ -71,8 +71,22 @@ def _walk(root: Value) -> list:
 
 
 def _module_name(module) -> str:
-    name = getattr(module, "_name", "") or type(module).__name__
-    return f"{name}: {module!r}"
+    """``fc1: Dense(64, 128)``; a container shows its class name only."""
+    cls = type(module).__name__
+    text = repr(module) if "\n" not in repr(module) else cls
+    name = getattr(module, "_name", "") or cls
+    return text if name == cls else f"{name}: {text}"
+
+
+def _owners(nodes: list) -> dict:
+    """id(parameter) -> the scope path of the innermost module (seen in the graph) holding it."""
+    paths = {v._scope for v in nodes if v._scope}
+    prefixes = {path[:i] for path in paths for i in range(1, len(path) + 1)}
+    owner = {}
+    for path in sorted(prefixes, key=len):  # deeper modules overwrite their ancestors
+        for p in getattr(path[-1], "parameters", lambda: ())():
+            owner[id(p)] = path
+    return owner
 
 
 def _value_label(v: Value, show_grad: bool) -> str:
@@ -102,9 +116,10 @@ def draw_graph(
 ) -> graphviz.Digraph:
     """Draw the graph under ``root``: a node per Value, a node per op, edges along data flow.
 
-    ``highlight`` is a Value or an iterable of Values to mark.  Leaves are blue, constants
-    grey, the root bold.  Values made in an ``nn`` module's forward sit in a cluster named after
-    the module; ``collapse=True`` draws each top-level module as a single box.
+    ``highlight`` is a Value or an iterable of Values to mark (gold).  Inputs are blue,
+    parameters of modules orange, constants grey, the root green and bold.  Values made in an
+    ``nn`` module's forward, and its parameters, sit in a cluster named after the module;
+    ``collapse=True`` draws each top-level module as a single box.
     """
     if isinstance(highlight, Value):
         highlight = [highlight]
@@ -112,15 +127,10 @@ def draw_graph(
     dot = Graph(graph_attr={"rankdir": rankdir}, node_attr={"fontname": "Helvetica"})
     nodes = _walk(root)
 
-    # In collapse mode a module's Values, and the parameters it owns, become one box.
-    box_of = {}
-    if collapse:
-        for v in nodes:
-            if v._scope:
-                top = v._scope[0]
-                box_of[id(v)] = top
-                for p in getattr(top, "parameters", lambda: ())():
-                    box_of[id(p)] = top
+    owner = _owners(nodes)
+    scope_of = lambda v: v._scope or owner.get(id(v), ())
+    # In collapse mode a top-level module's Values, and its parameters, become one box.
+    box_of = {id(v): scope_of(v)[0] for v in nodes if collapse and scope_of(v)}
 
     def node_id(v):
         m = box_of.get(id(v))
@@ -135,12 +145,13 @@ def draw_graph(
             continue
         style = {"shape": "box", "style": "rounded,filled", "fillcolor": "white"}
         if v._prim is None:
-            style["fillcolor"] = "lightblue" if v.requires_grad else "grey92"
+            kind = "parameter" if id(v) in owner else "leaf" if v.requires_grad else "constant"
+            style["fillcolor"] = {"parameter": "moccasin", "leaf": "lightblue"}.get(kind, "grey92")
         if v is root:
             style.update(penwidth="2.5", fillcolor="palegreen" if v._prim else "lightblue")
         if id(v) in marked:
             style.update(color="red", penwidth="3", fillcolor="gold")
-        items = clusters.setdefault(v._scope or (), [])
+        items = clusters.setdefault(scope_of(v), [])
         items.append((f"v{id(v)}", {"label": _value_label(v, show_grad), **style}))
         if v._prim is not None:
             items.append((f"o{id(v)}", {"label": v.op, "shape": "ellipse"}))
@@ -160,8 +171,13 @@ def draw_graph(
             ctx.__exit__(None, None, None)
 
     for m in boxes.values():
-        dot.node(f"m{id(m)}", label=_module_name(m), shape="box3d", style="filled",
-                 fillcolor="lightyellow")
+        dot.node(
+            f"m{id(m)}",
+            label=_module_name(m),
+            shape="box3d",
+            style="filled",
+            fillcolor="lightyellow",
+        )
 
     edges = set()
     for v in nodes:

@@ -414,12 +414,13 @@ def _raw_index(idx):
 def _retry_as_numpy(prim, datas, aux, error):
     """Redo an op that Python's floats refused (1/0, exp(1000), log(0)) with IEEE semantics."""
     if not all(type(d) in (float, int) for d in datas):
-        if prim in (ops.add, ops.sub, ops.mul, ops.div, ops.pow_):
-            shapes = " and ".join(str(np.shape(d)) for d in datas)
-            raise ValueError(f"{prim.name}: cannot broadcast shapes {shapes}") from error
+        shapes = " and ".join(str(np.shape(d)) for d in datas)
         if prim is ops.matmul:
-            shapes = " and ".join(str(np.shape(d)) for d in datas)
-            raise ValueError(f"@: shapes {shapes} are not aligned for matrix multiplication") from error
+            raise ValueError(
+                f"@: shapes {shapes} are not aligned for matrix multiplication"
+            ) from error
+        if len(datas) == 2:
+            raise ValueError(f"{prim.name}: cannot broadcast shapes {shapes}") from error
         raise error
     with np.errstate(all="ignore"):
         return float(prim.forward(*(np.float64(d) for d in datas), *aux))
