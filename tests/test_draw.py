@@ -1,0 +1,139 @@
+"""draw_graph: nodes, edges, labels, clusters per module, highlight, size, rendering."""
+
+import re
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+
+import nn
+from autograd_core import Value, draw_graph
+from autograd_core.draw import GraphvizMissing
+
+KEYWORDS = {"graph", "node", "edge"}
+
+
+def counts(graph):
+    """(number of nodes, number of edges) declared in a graph's DOT source."""
+    lines = graph.source.splitlines()
+    edges = [ln for ln in lines if "->" in ln]
+    nodes = [
+        ln
+        for ln in lines
+        if re.match(r"\s*\w+ \[", ln) and "->" not in ln and ln.split()[0] not in KEYWORDS
+    ]
+    return len(nodes), len(edges)
+
+
+def test_scalar_expression_has_a_node_per_value_and_per_op():
+    a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+    c = a * b + a  # values a, b, a*b, c; ops *, +
+    nodes, edges = counts(draw_graph(c))
+    assert nodes == 4 + 2
+    # a->*, b->*, *->ab, ab->+, a->+, +->c
+    assert edges == 6
+
+
+def test_constants_are_drawn_as_plain_nodes():
+    a = Value(2.0, label="a")
+    c = a * 3.0
+    src = draw_graph(c).source
+    assert counts(draw_graph(c)) == (2 + 1 + 1, 3)
+    assert "label=3 shape=plaintext" in src
+
+
+def test_labels_data_and_grads_appear_after_backward():
+    a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+    c = a * b
+    c.label = "c"
+    before = draw_graph(c).source
+    assert "grad -" in before  # no gradient yet
+    c.backward()
+    src = draw_graph(c).source
+    for text in ("<B>a</B>", "<B>b</B>", "<B>c</B>", "data 2", "data -3", "data -6"):
+        assert text in src
+    assert "grad -3" in src and "grad 2" in src and "grad 1" in src
+    assert "grad" not in draw_graph(c, show_grad=False).source
+
+
+def test_labels_are_assignable_after_the_fact():
+    x = Value(1.0)
+    y = x.exp()
+    y.label = "renamed"
+    assert "renamed" in draw_graph(y).source
+
+
+def test_tensors_show_shape_dtype_and_a_summary():
+    small = Value(np.arange(6.0).reshape(2, 3), label="small")
+    big = Value(np.arange(100, dtype=np.float32).reshape(10, 10), label="big")
+    out = (small.sum() + big.sum()) * 1.0
+    out.backward()
+    src = draw_graph(out).source
+    assert "(2, 3) float64" in src and "(10, 10) float32" in src
+    assert "[[0, 1, 2]," in src.replace(".", "")  # up to 6 elements: the numbers themselves
+    assert "min 0 / mean 49.5 / max 99" in src
+
+
+def test_module_clusters_and_collapse():
+    model = nn.Sequential(nn.Dense(3, 4, rng=0), nn.ReLU(), nn.Dense(4, 2, rng=1))
+    x = Value(np.ones((5, 3)), requires_grad=False, label="x")
+    loss = model(x).sum()
+    loss.backward()
+    src = draw_graph(loss).source
+    for name in ("0: Dense(3, 4)", "1: ReLU()", "2: Dense(4, 2)"):
+        assert f'label="{name}"' in src
+    assert src.count("subgraph cluster_") >= 4  # Sequential plus its three layers
+    collapsed = draw_graph(loss, collapse=True).source
+    assert "subgraph" not in collapsed and "box3d" in collapsed
+    assert "weight" not in collapsed  # parameters are folded into the module's box
+    nodes, _ = counts(draw_graph(loss, collapse=True))
+    assert nodes == 1 + 1 + 2  # x, the Sequential box, the sum's value and op
+
+
+def test_highlight_marks_only_the_given_values():
+    a = Value(1.0, label="a")
+    b = a.tanh()
+    c = b * 2.0
+    src = draw_graph(c, highlight=b).source
+    assert src.count("color=red") == 1
+    assert draw_graph(c, highlight=[a, b]).source.count("color=red") == 2
+
+
+def test_a_graph_of_ten_thousand_nodes_is_drawn_without_recursion():
+    x = Value(0.5)
+    y = x
+    for _ in range(10_000):
+        y = y.tanh()
+    nodes, edges = counts(draw_graph(y, show_grad=False))
+    assert nodes == 10_001 + 10_000
+    assert edges == 2 * 10_000
+
+
+def test_rendered_svg_parses_and_contains_every_node():
+    a, b = Value(2.0, label="a"), Value(np.ones(3), label="b")
+    c = (a * b).sum()
+    c.backward()
+    graph = draw_graph(c)
+    svg = graph.pipe(format="svg")
+    root = ET.fromstring(svg)
+    ns = {"svg": "http://www.w3.org/2000/svg"}
+    drawn = root.findall(".//svg:g[@class='node']", ns)
+    assert len(drawn) == counts(graph)[0]
+
+
+def test_render_writes_files(tmp_path):
+    c = Value(1.0, label="a").exp()
+    path = draw_graph(c).render(tmp_path / "g", format="svg")
+    assert path.endswith(".svg")
+    assert ET.parse(path).getroot().tag.endswith("svg")
+
+
+def test_missing_dot_says_how_to_install(monkeypatch):
+    c = Value(1.0).exp()
+    graph = draw_graph(c)
+    monkeypatch.setenv("PATH", "")
+    assert "->" in graph.source  # the source is still available
+    with pytest.raises(GraphvizMissing, match="apt-get install graphviz"):
+        graph.pipe(format="svg")
+    with pytest.raises(GraphvizMissing, match="brew install graphviz"):
+        graph._repr_mimebundle_()
