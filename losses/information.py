@@ -1,0 +1,100 @@
+"""Entropy, cross-entropy and the Kullback-Leibler and Jensen-Shannon divergences.
+
+Distributions lie along the last axis and leading axes are a batch: each loss is computed per
+row, then ``reduction`` ("mean", "sum" or "none") reduces over the batch.  Results are in nats,
+or in units of log(base) (``base=2`` for bits).  ``p`` is the true distribution, ``q`` the
+model's.
+
+0 log 0 = 0 throughout, and the gradient stays finite there: the derivative of x log x, which
+is -inf at x = 0, is taken to be 0 (see ``xlogy``).  Where q = 0 but p > 0, cross-entropy and
+KL are +inf, and their gradient with respect to q is infinite, never NaN.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from autograd_core import Value
+
+from ._checks import (
+    Tensor,
+    as_value,
+    check_distribution,
+    check_options,
+    check_same_shape,
+    data,
+    finish,
+)
+
+__all__ = ["entropy", "cross_entropy", "kl_divergence", "js_divergence", "xlogy", "xlogx"]
+
+
+def xlogy(x: Value, y: Value) -> Value:
+    """x log y elementwise, with 0 log 0 = 0 and a finite gradient there.
+
+    Where x = y = 0, y is replaced by 1 through a constant mask, so the value is 0 log 1 = 0 and
+    both partial derivatives are 0 (d/dx = log 1, d/dy = x / 1).  Everywhere else value and
+    gradient are the plain ones, log y and x / y: where x = 0 < y the value is 0 and
+    d/dx = log y; where x > 0 = y the value is -inf.
+    """
+    x_zero = data(x) == 0
+    if x_zero.any():  # the common case, no zeros, costs one comparison
+        both_zero = x_zero if y is x else x_zero & (data(y) == 0)
+        y = y + np.asarray(both_zero, dtype=data(y).dtype)
+    return x * y.log()
+
+
+def xlogx(x: Value) -> Value:
+    """x log x elementwise, 0 at x = 0, where its gradient (log x + 1 = -inf) is taken as 0."""
+    return xlogy(x, x)
+
+
+def _distributions(p: Tensor, q: Tensor) -> tuple[Value, Value]:
+    p, q = as_value(p), as_value(q)
+    check_same_shape("p", p, "q", q)
+    check_distribution("p", p)
+    check_distribution("q", q)
+    return p, q
+
+
+def entropy(p: Tensor, *, reduction: str = "mean", base: float = math.e) -> Value:
+    """H(p) = -sum_i p_i log p_i, with 0 log 0 = 0 (gradient -(log p_i + 1), 0 where p_i = 0)."""
+    log_base = check_options(reduction, base)
+    p = as_value(p)
+    check_distribution("p", p)
+    return finish(xlogx(p).sum(axis=-1), reduction, -1 / log_base)
+
+
+def cross_entropy(p: Tensor, q: Tensor, *, reduction: str = "mean", base: float = math.e) -> Value:
+    """H(p, q) = -sum_i p_i log q_i = H(p) + D_KL(p || q).
+
+    Terms with p_i = 0 are 0 (even where q_i = 0); the result is +inf where q_i = 0 < p_i.
+    """
+    log_base = check_options(reduction, base)
+    p, q = _distributions(p, q)
+    return finish(xlogy(p, q).sum(axis=-1), reduction, -1 / log_base)
+
+
+def kl_divergence(p: Tensor, q: Tensor, *, reduction: str = "mean", base: float = math.e) -> Value:
+    """D_KL(p || q) = sum_i p_i log(p_i / q_i) >= 0, computed as sum_i (p_i log p_i - p_i log q_i).
+
+    Terms with p_i = 0 are 0 (even where q_i = 0); the result is +inf where q_i = 0 < p_i.
+    """
+    log_base = check_options(reduction, base)
+    p, q = _distributions(p, q)
+    return finish((xlogx(p) - xlogy(p, q)).sum(axis=-1), reduction, 1 / log_base)
+
+
+def js_divergence(p: Tensor, q: Tensor, *, reduction: str = "mean", base: float = math.e) -> Value:
+    """JSD(p, q) = (D_KL(p || m) + D_KL(q || m)) / 2 with m = (p + q) / 2.
+
+    Computed as the equal H(m) - (H(p) + H(q)) / 2 (as sum_i (p log p + q log q) / 2 - m log m),
+    three x log x terms instead of four.  Symmetric, finite for any p and q, 0 <= JSD <= log 2.
+    """
+    log_base = check_options(reduction, base)
+    p, q = _distributions(p, q)
+    m = (p + q) * 0.5
+    terms = (xlogx(p) + xlogx(q)) * 0.5 - xlogx(m)
+    return finish(terms.sum(axis=-1), reduction, 1 / log_base)

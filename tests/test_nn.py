@@ -1,0 +1,415 @@
+"""Tests for nn: modules, layers, init, state dicts and save/load, and fit."""
+
+import os
+import pickle
+import zipfile
+
+import numpy as np
+import pytest
+
+import autograd_core
+import losses
+import nn
+from autograd_core import Value, gradcheck
+
+
+class Net(nn.Module):
+    """Parameters in a direct attribute, a list, a dict, a raw Value and a private attribute."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Dense(3, 4, rng=0)
+        self.layers = [nn.Dense(4, 4, rng=1), nn.Tanh(), nn.Dense(4, 2, rng=2)]
+        self.heads = {"a": nn.Dense(2, 1, rng=3), "b": nn.Dense(2, 1, bias=False, rng=4)}
+        self.scale = Value(np.ones(2), label="scale")
+        self._cache = Value(np.zeros(2))  # private: not a parameter
+        self.alias = self.fc  # the same module twice: listed once
+
+    def forward(self, x):
+        h = self.fc(x)
+        for layer in self.layers:
+            h = layer(h)
+        h = h * self.scale
+        return self.heads["a"](h) + self.heads["b"](h)
+
+
+def bce(p, y):
+    """Binary cross-entropy written with Value ops: -mean(y log p + (1 - y) log(1 - p))."""
+    return -(y * p.log() + (1.0 - y) * (1.0 - p).log()).mean()
+
+
+# -- parameter discovery and Module bookkeeping ------------------------------------------------
+
+
+def test_named_parameters_follow_attributes_lists_and_dicts_in_order():
+    net = Net()
+    names = [name for name, _ in net.named_parameters()]
+    assert names == [
+        "fc.weight",
+        "fc.bias",
+        "layers.0.weight",
+        "layers.0.bias",
+        "layers.2.weight",
+        "layers.2.bias",
+        "heads.a.weight",
+        "heads.a.bias",
+        "heads.b.weight",
+        "scale",
+    ]
+    assert net.parameters() == [p for _, p in net.named_parameters()]
+    assert net.fc.weight.shape == (3, 4) and net.fc.bias.shape == (4,)
+    assert all(p.requires_grad for p in net.parameters())
+    assert (net.fc.weight.label, net.fc.bias.label) == ("weight", "bias")
+
+
+def test_children_know_their_name_in_the_parent():
+    net = Net()
+    assert net.fc._name == "fc"
+    assert net.layers[2]._name == "layers.2"
+    assert net.heads["b"]._name == "heads.b"
+    assert nn.Dense(2, 2)._name == "Dense"
+    seq = nn.Sequential(nn.Dense(2, 3), nn.ReLU())
+    assert [layer._name for layer in seq] == ["0", "1"]
+
+
+def test_call_runs_forward_inside_the_module_scope(monkeypatch):
+    entered = []
+    real_scope = autograd_core.scope
+
+    def recording_scope(module):
+        entered.append(module)
+        return real_scope(module)
+
+    monkeypatch.setattr(autograd_core, "scope", recording_scope)
+    model = nn.Sequential(nn.Dense(2, 3), nn.ReLU())
+    model(np.ones((1, 2)))
+    assert entered == [model, model[0], model[1]]
+
+
+def test_zero_grad_train_eval_and_repr():
+    net = Net()
+    net(np.ones((5, 3))).sum().backward()
+    assert np.any(net.fc.weight.grad != 0)
+    net.zero_grad()
+    assert all(np.all(p.grad == 0) for p in net.parameters())
+
+    assert net.eval() is net
+    assert not any(m.training for m in net.modules())
+    assert len(net.modules()) == 7  # net, fc, 3 in layers, 2 heads
+    net.train()
+    assert all(m.training for m in net.modules())
+
+    model = nn.Sequential(nn.Dense(64, 128), nn.ReLU(), nn.Dense(128, 10, bias=False))
+    assert repr(model) == (
+        "Sequential(\n  (0): Dense(64, 128)\n  (1): ReLU()\n  (2): Dense(128, 10, bias=False)\n)"
+    )
+    assert repr(nn.Softmax()) == "Softmax(axis=-1)"
+
+
+def test_sequential_indexing_and_len():
+    a, b, c = nn.Dense(2, 3), nn.Tanh(), nn.Dense(3, 1)
+    seq = nn.Sequential(a, b, c)
+    assert len(seq) == 3 and seq[0] is a and seq[-1] is c and list(seq) == [a, b, c]
+    assert [n for n, _ in seq.named_parameters()] == ["0.weight", "0.bias", "2.weight", "2.bias"]
+    assert len(seq[1:]) == 2 and seq[1:][1] is c
+    with pytest.raises(TypeError):
+        nn.Sequential(a, "not a module")
+
+
+# -- layers ------------------------------------------------------------------------------------
+
+
+def test_dense_forward_is_x_at_W_plus_b_and_gradients_are_right():
+    rng = np.random.default_rng(0)
+    layer = nn.Dense(4, 3, rng=1)
+    layer.bias.data = rng.normal(size=3)
+    x, c = rng.normal(size=(5, 4)), rng.normal(size=(5, 3))
+    out = layer(x)
+    np.testing.assert_allclose(out.data, x @ layer.weight.data + layer.bias.data)
+
+    (out * c).sum().backward()
+    np.testing.assert_allclose(layer.weight.grad, x.T @ c)
+    np.testing.assert_allclose(layer.bias.grad, c.sum(axis=0))
+
+    def f(x, w, b):
+        layer.weight, layer.bias = w, b
+        return (layer(x).tanh() * c).sum()
+
+    assert gradcheck(f, x, layer.weight.data.copy(), layer.bias.data.copy())
+
+    no_bias = nn.Dense(4, 3, bias=False, rng=1)
+    assert no_bias.bias is None and len(no_bias.parameters()) == 1
+    np.testing.assert_allclose(no_bias(x).data, x @ no_bias.weight.data)
+
+
+def test_dense_init_names_and_seeds():
+    assert np.array_equal(nn.Dense(5, 6, rng=3).weight.data, nn.Dense(5, 6, rng=3).weight.data)
+    np.testing.assert_array_equal(
+        nn.Dense(5, 6, init="he", rng=3).weight.data, nn.init.he_normal((5, 6), rng=3)
+    )
+    np.testing.assert_array_equal(
+        nn.Dense(5, 6, rng=3).weight.data, nn.init.xavier_uniform((5, 6), rng=3)
+    )
+    with pytest.raises(ValueError, match="xavier"):
+        nn.Dense(5, 6, init="glorot")
+
+
+def test_activation_modules_match_numpy():
+    x = np.array([[-2.0, 0.5, 3.0], [1.0, -1.0, 0.0]])
+    np.testing.assert_allclose(nn.ReLU()(x).data, np.maximum(x, 0))
+    np.testing.assert_allclose(nn.Tanh()(x).data, np.tanh(x))
+    np.testing.assert_allclose(nn.Sigmoid()(x).data, 1 / (1 + np.exp(-x)))
+    e = np.exp(x)
+    np.testing.assert_allclose(nn.Softmax()(x).data, e / e.sum(axis=1, keepdims=True))
+    np.testing.assert_allclose(nn.Softmax(axis=0)(x).data, e / e.sum(axis=0, keepdims=True))
+
+
+def test_mlp_activation_names_and_init():
+    model = nn.MLP([3, 5, 4, 2], activation="tanh", output_activation="softmax", rng=0)
+    kinds = [type(layer) for layer in model]
+    assert kinds == [nn.Dense, nn.Tanh, nn.Dense, nn.Tanh, nn.Dense, nn.Softmax]
+    out = model(np.ones((7, 3)))
+    assert out.shape == (7, 2)
+    np.testing.assert_allclose(out.data.sum(axis=1), 1.0)
+
+    assert [type(m) for m in nn.MLP([3, 2], activation=None)] == [nn.Dense]
+    assert [type(m) for m in nn.MLP([3, 4, 2], "sigmoid", "relu")] == [
+        nn.Dense,
+        nn.Sigmoid,
+        nn.Dense,
+        nn.ReLU,
+    ]
+    for bad in ("gelu", "ReLU"):
+        with pytest.raises(ValueError, match="'relu', 'tanh', 'sigmoid', 'softmax', None"):
+            nn.MLP([3, 2], activation=bad)
+    with pytest.raises(ValueError):
+        nn.MLP([3, 2], output_activation="linear")
+
+    # relu layers get He (Var 2/fan_in = 0.002), the linear output layer Xavier (2/(500+500))
+    big = nn.MLP([1000, 500, 500], activation="relu", rng=1)
+    assert np.var(big[0].weight.data) == pytest.approx(2 / 1000, rel=0.03)
+    assert np.var(big[2].weight.data) == pytest.approx(2 / 1000, rel=0.03)
+    tanh = nn.MLP([1000, 500, 1], activation="tanh", rng=1)
+    assert np.var(tanh[0].weight.data) == pytest.approx(2 / 1500, rel=0.03)
+    # the same seed gives the same model, layers get different draws
+    again = nn.MLP([1000, 500, 500], activation="relu", rng=1)
+    assert np.array_equal(big[2].weight.data, again[2].weight.data)
+    assert not np.array_equal(big[2].weight.data[:500], big[0].weight.data[:500])
+
+
+# -- init --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "f, var",
+    [
+        (nn.init.xavier_uniform, 2 / (400 + 600)),
+        (nn.init.xavier_normal, 2 / (400 + 600)),
+        (nn.init.he_uniform, 2 / 400),
+        (nn.init.he_normal, 2 / 400),
+    ],
+)
+def test_init_variance(f, var):
+    w = f((400, 600), rng=0)
+    assert w.shape == (400, 600) and w.dtype == np.float64
+    # 240000 samples: the sample variance's relative standard error is below 0.3%
+    assert np.var(w) == pytest.approx(var, rel=0.02)
+    assert abs(np.mean(w)) < 5 * np.sqrt(var / w.size)
+    if "uniform" in f.__name__:
+        assert np.abs(w).max() <= np.sqrt(3 * var)
+    assert np.array_equal(f((4, 5), rng=7), f((4, 5), rng=np.random.default_rng(7)))
+    assert not np.array_equal(f((4, 5)), f((4, 5)))
+    with pytest.raises(ValueError):
+        f((4, 5, 6))
+    with pytest.raises(ValueError):
+        f((0, 5))
+
+
+# -- state dicts, save and load ------------------------------------------------------------------
+
+
+def test_state_dict_is_a_copy_and_round_trips_through_an_exact_path(tmp_path):
+    net = Net()
+    state = net.state_dict()
+    assert list(state) == [name for name, _ in net.named_parameters()]
+    state["fc.weight"][...] = 0.0
+    assert np.any(net.fc.weight.data != 0)  # a copy, not a view
+
+    path = tmp_path / "weights.bin"
+    net.save(path)
+    assert os.listdir(tmp_path) == ["weights.bin"]  # no ".npz" appended
+    assert zipfile.is_zipfile(path)
+
+    loaded = nn.load(str(path))
+    assert type(loaded) is dict and list(loaded) == list(net.state_dict())
+    other = Net()
+    for p in other.parameters():
+        p.data = np.zeros_like(p.data)
+    other.load_state_dict(loaded)
+    x = np.random.default_rng(0).normal(size=(3, 3))
+    np.testing.assert_array_equal(other(x).data, net(x).data)
+    loaded["fc.bias"][...] = 42.0
+    assert not np.any(other.fc.bias.data == 42.0)  # load_state_dict copies too
+
+
+def test_load_state_dict_keeps_parameter_dtype():
+    model = nn.Dense(2, 3).astype(np.float32)
+    model.load_state_dict({"weight": np.ones((2, 3)), "bias": np.arange(3)})
+    assert model.weight.dtype == np.float32 and model.bias.dtype == np.float32
+    np.testing.assert_array_equal(model.bias.data, [0, 1, 2])
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda s: s.pop("heads.b.weight"), r"missing key 'heads.b.weight'"),
+        (lambda s: s.update(extra=np.ones(2)), r"unexpected key 'extra'"),
+        (
+            lambda s: s.update({"layers.2.weight": np.ones((2, 4))}),
+            r"'layers.2.weight'.*\(4, 2\).*\(2, 4\)",
+        ),
+        (lambda s: s.update(scale=np.array(["a", "b"])), r"'scale'"),
+    ],
+)
+def test_load_state_dict_mismatch_raises_and_changes_nothing(edit, message):
+    net = Net()
+    before = net.state_dict()
+    state = {name: value + 1.0 for name, value in before.items()}  # valid new values...
+    edit(state)  # ...except one key
+    with pytest.raises(ValueError, match=message):
+        net.load_state_dict(state)
+    after = net.state_dict()
+    assert all(np.array_equal(before[k], after[k]) for k in before)
+
+
+def test_load_refuses_truncated_and_non_npz_files(tmp_path):
+    path = tmp_path / "model.npz"
+    nn.Dense(3, 4, rng=0).save(path)
+    data = path.read_bytes()
+    for name, content in [
+        ("truncated.npz", data[: len(data) // 2]),
+        ("cut_end.npz", data[:-10]),
+        ("text.npz", b"these are not the weights you are looking for\n"),
+        ("empty.npz", b""),
+    ]:
+        bad = tmp_path / name
+        bad.write_bytes(content)
+        with pytest.raises(ValueError, match=name):
+            nn.load(bad)
+    npy = tmp_path / "array.npy"
+    np.save(npy, np.ones(3))
+    with pytest.raises(ValueError, match="array.npy"):
+        nn.load(npy)
+    with pytest.raises(FileNotFoundError):
+        nn.load(tmp_path / "missing.npz")
+
+
+unpickled = []
+
+
+def _record(tag):
+    unpickled.append(tag)
+    return tag
+
+
+class Payload:
+    def __reduce__(self):
+        return (_record, ("code ran",))
+
+
+def test_load_refuses_pickled_object_arrays(tmp_path):
+    path = tmp_path / "evil.npz"
+    with open(path, "wb") as f:
+        np.savez(f, weight=np.ones((2, 2)), bias=np.array([Payload()], dtype=object))
+    assert pickle.loads(pickle.dumps(Payload())) == "code ran"  # the payload does run if unpickled
+    unpickled.clear()
+    with pytest.raises(ValueError, match="evil.npz"):
+        nn.load(path)
+    assert unpickled == []
+
+
+# -- float32 and training ------------------------------------------------------------------------
+
+
+def test_astype_float32_trains_end_to_end_in_float32():
+    model = nn.MLP([2, 4, 1], activation="tanh", rng=0).astype(np.float32)
+    assert all(p.dtype == np.float32 for p in model.parameters())
+    opt = nn.optim.Adam(model.parameters(), lr=0.01)
+    x = np.ones((3, 2), dtype=np.float32)
+    for _ in range(2):
+        out = model(x)
+        assert out.dtype == np.float32
+        loss = (out**2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    assert all(p.dtype == np.float32 and p.grad.dtype == np.float32 for p in model.parameters())
+
+
+def test_xor_with_adam_and_binary_cross_entropy():
+    X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    y = np.array([[0.0], [1.0], [1.0], [0.0]])
+    model = nn.MLP([2, 8, 1], activation="tanh", output_activation="sigmoid", rng=0)
+    opt = nn.optim.Adam(model.parameters(), lr=0.05)
+    for _ in range(300):
+        loss = losses.binary_cross_entropy(y, model(X))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    assert loss.item() < 0.05
+    np.testing.assert_array_equal(model(X).data > 0.5, y > 0.5)
+
+
+def softmax_cross_entropy(logits, labels):
+    """-mean over the batch of log_softmax(logits)[label]."""
+    onehot = np.eye(logits.shape[1])[labels]
+    return -(logits.log_softmax(axis=1) * onehot).sum(axis=1).mean()
+
+
+def blobs(n, seed):
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 3, size=n)
+    centers = np.array([[2.0, 0.0], [-1.0, 1.7], [-1.0, -1.7]])
+    return centers[labels] + 0.5 * rng.normal(size=(n, 2)), labels
+
+
+def test_fit_returns_a_history_with_decreasing_loss():
+    X, y = blobs(120, seed=0)
+    X_val, y_val = blobs(60, seed=1)
+
+    def run():
+        model = nn.MLP([2, 8, 3], activation="relu", rng=0)
+        opt = nn.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        return nn.fit(
+            model, softmax_cross_entropy, opt, X, y, epochs=8, batch_size=16, rng=0,
+            progress=False, X_val=X_val, y_val=y_val,
+        )  # fmt: skip
+
+    history = run()
+    assert set(history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
+    assert all(len(values) == 8 for values in history.values())
+    assert history["loss"][-1] < 0.5 * history["loss"][0]
+    assert history["val_loss"][-1] < 0.5 * history["val_loss"][0]
+    assert history["accuracy"][-1] > 0.9 and history["val_accuracy"][-1] > 0.9
+    assert all(0.0 <= a <= 1.0 for a in history["accuracy"])
+    assert run() == history  # the rng makes the shuffling reproducible
+
+
+def test_fit_binary_accuracy_regression_and_progress_bar(capsys):
+    X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]] * 4)
+    y = np.array([[0.0], [1.0], [1.0], [1.0]] * 4)  # OR
+    model = nn.MLP([2, 1], activation=None, output_activation="sigmoid", rng=0)
+    history = nn.fit(model, bce, nn.optim.Adam(model.parameters(), lr=0.1), X, y, 20, 4, rng=0)
+    assert set(history) == {"loss", "accuracy"} and history["accuracy"][-1] == 1.0
+    assert history["loss"][-1] < history["loss"][0]
+    assert "fit" in capsys.readouterr().err  # tqdm writes its bar to stderr
+
+    targets = X @ np.array([[1.5], [-2.0]]) + 0.5  # regression: no accuracy is recorded
+    reg = nn.Dense(2, 1, rng=0)
+    mse = lambda out, t: ((out - t) ** 2).mean()
+    history = nn.fit(reg, mse, nn.optim.SGD(reg.parameters(), lr=0.1), X, targets, 30, 4,
+                     rng=0, progress=False)  # fmt: skip
+    assert set(history) == {"loss"} and history["loss"][-1] < 0.01 * history["loss"][0]
+
+    with pytest.raises(ValueError, match="samples"):
+        nn.fit(reg, mse, nn.optim.SGD(reg.parameters(), lr=0.1), X, targets[:3], 1, 4)
