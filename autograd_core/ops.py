@@ -36,7 +36,7 @@ class Primitive:
 
 
 def is_raw(x) -> bool:
-    return isinstance(x, (float, np.ndarray, np.generic))
+    return isinstance(x, (int, float, np.ndarray, np.generic))
 
 
 def raw(x):
@@ -96,7 +96,7 @@ def log(x):
 
 def mask(cond, like):
     """A constant 0/1 array from a boolean condition, in ``like``'s dtype."""
-    if type(like) is float:
+    if isinstance(like, (int, float)):
         return float(cond)
     return np.asarray(cond, dtype=like.dtype)
 
@@ -204,9 +204,10 @@ mul = Primitive("*", operator.mul,
 div = Primitive("/", operator.truediv,
                 lambda g, ans, x, y: g / y,
                 lambda g, ans, x, y: -g * ans / y)
-# d(x^y)/dy = x^y log x, taken as 0 where x = 0 (as PyTorch does): log(x + [x == 0]) is 0 there
+# As in PyTorch: d(x^y)/dx = y x^(y-1) is 0 where y = 0 (x^(y-1+[y=0]) keeps 0 * inf away),
+# and d(x^y)/dy = x^y log x is 0 where x = 0 (log(x + [x=0]) is 0 there).
 pow_ = Primitive("**", _pow,
-                 lambda g, ans, x, y: g * y * x ** (y - 1),
+                 lambda g, ans, x, y: g * y * x ** (y - 1 + mask(raw(y) == 0, raw(y))),
                  lambda g, ans, x, y: g * ans * log(x + mask(raw(x) == 0, raw(x))))
 matmul = Primitive("@", operator.matmul,
                    lambda g, ans, x, y: _matmul_vjp(g, x, y, 0),

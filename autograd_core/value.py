@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import numbers
+import operator
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
@@ -268,13 +269,13 @@ class Value:
     # ---- shapes ----------------------------------------------------------------------------
 
     def reshape(self, *shape) -> Value:
-        shp = tuple(shape[0]) if len(shape) == 1 and not isinstance(shape[0], int) else shape
-        return self._unary(ops.reshape, tuple(int(n) for n in shp))
+        """The same data in a new shape (one entry may be -1)."""
+        return self._unary(ops.reshape, _ints(shape))
 
     def transpose(self, *axes) -> Value:
-        if len(axes) == 1 and (axes[0] is None or not isinstance(axes[0], int)):
-            axes = axes[0]
-        return self._unary(ops.transpose, None if axes is None or axes == () else tuple(axes))
+        """Axes permuted (reversed when none are given), as ndarray.transpose."""
+        axes = None if axes == () or (len(axes) == 1 and axes[0] is None) else _ints(axes)
+        return self._unary(ops.transpose, axes and tuple(a % self.ndim for a in axes))
 
     @property
     def T(self) -> Value:
@@ -302,7 +303,7 @@ class Value:
         return self.shape[0]
 
     def __array__(self, dtype=None, copy=None) -> np.ndarray:
-        return np.asarray(self.data, dtype=dtype)
+        return np.array(self.data, dtype=dtype, copy=copy)
 
     def item(self) -> float:
         if self.size != 1:
@@ -395,10 +396,17 @@ def _axes(axis) -> tuple:
 
 
 def _axis(axis):
-    """Axis arguments in every form NumPy takes: None, an int, a sequence of ints."""
+    """Axis arguments in every form NumPy takes: None, an integer, a sequence of integers."""
     if axis is None or isinstance(axis, int):
         return axis
-    return tuple(int(a) for a in axis)
+    return operator.index(axis) if np.ndim(axis) == 0 else tuple(operator.index(a) for a in axis)
+
+
+def _ints(args: tuple) -> tuple:
+    """Shape or axes given as varargs or as one sequence (ints, NumPy integers, arrays)."""
+    if len(args) == 1 and np.ndim(args[0]) == 1:
+        args = tuple(args[0])
+    return tuple(operator.index(a) for a in args)
 
 
 def _raw_index(idx):
@@ -481,6 +489,7 @@ def backprop(root: Value, seed, *, create_graph=False, accumulate=True, steps=Fa
     pending = {root: seed}
     wanted = {id(v) for v in wrt}
     found = {}
+    stored = {id(seed)}  # ids of the arrays this pass stored as some node's grad
     for node in reversed(order):
         g = pending.pop(node)
         if wanted and id(node) in wanted:
@@ -490,8 +499,13 @@ def backprop(root: Value, seed, *, create_graph=False, accumulate=True, steps=Fa
             old = node._grad
             if old is not None:
                 node._grad = old + g
-            elif prim is None and type(g) is np.ndarray:
-                node._grad = g.copy()  # a leaf's grad is its own array, safe to modify
+            elif type(g) is np.ndarray:
+                # A leaf owns its grad, safe to modify in place: copy what may be shared.
+                shared = id(g) in stored or g.base is not None or not g.flags.writeable
+                if prim is None and shared:
+                    g = g.copy()
+                node._grad = g
+                stored.add(id(g))
             else:
                 node._grad = g
         if prim is None:
@@ -515,11 +529,13 @@ def backprop(root: Value, seed, *, create_graph=False, accumulate=True, steps=Fa
         if needx:
             if type(gx) is not float or type(x.data) is not float:
                 gx = _fit(gx, x.data)
-            pending[x] = pending[x] + gx if x in pending else gx
+            old = pending.get(x)
+            pending[x] = gx if old is None else old + gx
         if needy:
             if type(gy) is not float or type(y.data) is not float:
                 gy = _fit(gy, y.data)
-            pending[y] = pending[y] + gy if y in pending else gy
+            old = pending.get(y)
+            pending[y] = gy if old is None else old + gy
         if steps:
             yield Step(node, g, (gx,) if y is None else (gx, gy))
     return found

@@ -1,0 +1,119 @@
+"""Errors name the problem: the op, the shapes, what is missing."""
+
+import numpy as np
+import pytest
+
+from autograd_core import Value, grad, gradcheck
+
+OP_NAMES = {
+    "+": ("+", "add"),
+    "-": ("-", "sub"),
+    "*": ("*", "mul"),
+    "/": ("/", "div"),
+    "**": ("**", "pow"),
+    "@": ("@", "matmul"),
+}
+OPS = {
+    "+": lambda a, b: a + b,
+    "-": lambda a, b: a - b,
+    "*": lambda a, b: a * b,
+    "/": lambda a, b: a / b,
+    "**": lambda a, b: a**b,
+    "@": lambda a, b: a @ b,
+}
+
+
+def assert_names(msg, op, *shapes):
+    assert any(name in msg for name in OP_NAMES[op]), f"op {op!r} not named in: {msg}"
+    for shp in shapes:
+        assert str(shp) in msg, f"shape {shp} not named in: {msg}"
+
+
+@pytest.mark.parametrize("side", ["value-value", "value-array", "array-value"])
+@pytest.mark.parametrize("op", ["+", "-", "*", "/", "**"])
+@pytest.mark.parametrize("shapes", [((2, 3), (4,)), ((2, 3), (3, 2)), ((3, 1, 2), (4, 3))])
+def test_broadcasting_mismatch_names_both_shapes_and_the_op(op, side, shapes):
+    a = np.full(shapes[0], 1.5)
+    b = np.full(shapes[1], 0.5)
+    left = a if side == "array-value" else Value(a)
+    right = b if side == "value-array" else Value(b)
+    with pytest.raises(ValueError) as info:
+        OPS[op](left, right)
+    assert_names(str(info.value), op, *shapes)
+
+
+MATMUL_MISMATCHES = [
+    ((2, 3), (4, 5)),
+    ((3,), (4,)),
+    ((2, 3), (2,)),
+    ((4,), (3, 2)),
+    ((2, 2, 3), (4, 5)),
+    ((2, 2, 3), (3, 3, 4)),  # batch dimensions that do not broadcast
+]
+
+
+@pytest.mark.parametrize("side", ["value-value", "value-array", "array-value"])
+@pytest.mark.parametrize("shapes", MATMUL_MISMATCHES, ids=str)
+def test_matmul_mismatch_names_both_shapes_and_the_op(shapes, side):
+    a, b = np.ones(shapes[0]), np.ones(shapes[1])
+    left = a if side == "array-value" else Value(a)
+    right = b if side == "value-array" else Value(b)
+    with pytest.raises(ValueError) as info:
+        left @ right
+    assert_names(str(info.value), "@", *shapes)
+
+
+def test_backward_on_a_non_scalar_without_seed_says_so():
+    y = Value(np.ones((2, 3))) * 2.0
+    with pytest.raises(ValueError, match=r"scalar") as info:
+        y.backward()
+    assert "(2, 3)" in str(info.value)
+    assert "seed" in str(info.value) or "grad" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "shape, seed_shape", [((2, 3), (3,)), ((2, 3), (3, 2)), ((), (3,)), ((4,), (1, 4))]
+)
+def test_seed_of_the_wrong_shape_names_both_shapes(shape, seed_shape):
+    y = Value(np.ones(shape)) * 2.0
+    with pytest.raises(ValueError) as info:
+        y.backward(np.ones(seed_shape))
+    assert str(seed_shape) in str(info.value)
+    assert str(shape) in str(info.value)
+
+
+def test_a_failed_backward_leaves_no_gradient():
+    x = Value(np.ones(3))
+    with pytest.raises(ValueError):
+        (x * 2.0).backward(np.ones(2))
+    assert not x.grad.any()
+
+
+def test_gradcheck_failure_names_input_index_and_values():
+    def f(a, b):
+        return (a * b.detach() * b).sum()  # wrong d/db: a*b instead of 2*a*b
+
+    a = np.array([1.0, 2.0])
+    b = np.array([[3.0, 1.0], [0.5, 4.0]])
+    with pytest.raises(AssertionError) as info:
+        gradcheck(f, a, b)
+    msg = str(info.value)
+    assert "input 1" in msg  # b
+    assert "(1, 1)" in msg  # the worst: |a b - 2 a b| = a b is largest at b[1, 1]
+    assert "reverse-mode 8" in msg and "finite-difference 16" in msg
+
+
+def test_grad_of_a_non_scalar_function_names_the_shape():
+    with pytest.raises(ValueError, match=r"\(2, 2\)"):
+        grad(lambda x: x * 2.0)(np.ones((2, 2)))
+
+
+def test_item_of_a_tensor_names_the_shape():
+    with pytest.raises(ValueError, match=r"\(2, 3\)"):
+        Value(np.ones((2, 3))).item()
+
+
+@pytest.mark.parametrize("data", [1 + 2j, np.array(["a", "b"]), np.array([1j])], ids=str)
+def test_non_real_data_is_refused(data):
+    with pytest.raises(TypeError):
+        Value(data)
