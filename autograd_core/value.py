@@ -487,13 +487,11 @@ def backprop(root: Value, seed, *, create_graph=False, accumulate=True, steps=Fa
     """
     order = _topological_order(root)
     pending = {root: seed}
-    wanted = {id(v) for v in wrt}
-    found = {}
+    pop, get = pending.pop, pending.get
+    wanted, found = set(wrt), {}
     stored = {id(seed)}  # ids of the arrays this pass stored as some node's grad
     for node in reversed(order):
-        g = pending.pop(node)
-        if wanted and id(node) in wanted:
-            found[node] = g
+        g = pop(node)
         prim = node._prim
         if accumulate:
             old = node._grad
@@ -508,6 +506,8 @@ def backprop(root: Value, seed, *, create_graph=False, accumulate=True, steps=Fa
                 stored.add(id(g))
             else:
                 node._grad = g
+        if wanted and node in wanted:
+            found[node] = g
         if prim is None:
             if steps:
                 yield Step(node, g, ())
@@ -516,38 +516,42 @@ def backprop(root: Value, seed, *, create_graph=False, accumulate=True, steps=Fa
         if create_graph:
             ans, args = node, (x,) + node._aux if y is None else (x, y)
         else:
-            xd = x.data if type(x) is Value else x
             ans = node.data
-            args = (xd,) + node._aux if y is None else (xd, y.data if type(y) is Value else y)
-        needx = type(x) is Value and x.requires_grad
-        needy = type(y) is Value and y.requires_grad
+            if y is None:
+                args = (x.data, *node._aux)
+            else:
+                args = (x.data if type(x) is Value else x, y.data if type(y) is Value else y)
         try:
-            gx = vjps[0](g, ans, *args) if needx else None
-            gy = vjps[1](g, ans, *args) if needy else None
+            if y is None:  # a unary node records a graph only when its input needs a gradient
+                gx, gy = vjps[0](g, ans, *args), None
+            else:
+                gx = vjps[0](g, ans, *args) if type(x) is Value and x.requires_grad else None
+                gy = vjps[1](g, ans, *args) if type(y) is Value and y.requires_grad else None
         except ArithmeticError:  # Python floats refused (1/0): redo with IEEE semantics
-            gx, gy = _vjps_as_numpy(vjps, g, ans, args, needx, needy)
-        if needx:
+            gx, gy = _vjps_as_numpy(node, g, ans, args)
+        if gx is not None:
             if type(gx) is not float or type(x.data) is not float:
                 gx = _fit(gx, x.data)
-            old = pending.get(x)
+            old = get(x)
             pending[x] = gx if old is None else old + gx
-        if needy:
+        if gy is not None:
             if type(gy) is not float or type(y.data) is not float:
                 gy = _fit(gy, y.data)
-            old = pending.get(y)
+            old = get(y)
             pending[y] = gy if old is None else old + gy
         if steps:
             yield Step(node, g, (gx,) if y is None else (gx, gy))
     return found
 
 
-def _vjps_as_numpy(vjps, g, ans, args, needx, needy):
+def _vjps_as_numpy(node, g, ans, args):
     as64 = lambda v: np.float64(v) if type(v) is float else v
     g, ans, args = as64(g), as64(ans), tuple(as64(a) for a in args)
     with np.errstate(all="ignore"):
-        gx = float(vjps[0](g, ans, *args)) if needx else None
-        gy = float(vjps[1](g, ans, *args)) if needy else None
-    return gx, gy
+        return tuple(
+            float(vjp(g, ans, *args)) if _needs_grad(v) else None
+            for vjp, v in zip(node._prim.vjps, (node._x, node._y))
+        ) + ((None,) if node._y is None else ())
 
 
 def backward_steps(root: Value) -> Iterator[Step]:
