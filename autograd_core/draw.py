@@ -126,19 +126,22 @@ def draw_graph(
     marked = {id(v) for v in (highlight or ())}
     dot = Graph(graph_attr={"rankdir": rankdir}, node_attr={"fontname": "Helvetica"})
     nodes = _walk(root)
+    # DOT names are numbers in walk order, so the same graph always gives the same source.
+    number = {id(v): i for i, v in enumerate(nodes)}
+    modules = {}  # id(module) -> its number, in order of first appearance
+
+    def module_name(m):
+        return f"m{modules.setdefault(id(m), len(modules))}"
 
     owner = _owners(nodes)
     scope_of = lambda v: v._scope or owner.get(id(v), ())
     # In collapse mode a top-level module's Values, and its parameters, become one box.
     box_of = {id(v): scope_of(v)[0] for v in nodes if collapse and scope_of(v)}
 
-    def node_id(v):
-        m = box_of.get(id(v))
-        return f"m{id(m)}" if m is not None else f"v{id(v)}"
-
     clusters = {}  # scope path -> list of (name, attrs) drawn inside it
     boxes = {}
     for v in nodes:
+        i = number[id(v)]
         m = box_of.get(id(v))
         if m is not None:
             boxes[id(m)] = m
@@ -152,16 +155,16 @@ def draw_graph(
         if id(v) in marked:
             style.update(color="red", penwidth="3", fillcolor="gold")
         items = clusters.setdefault(scope_of(v), [])
-        items.append((f"v{id(v)}", {"label": _value_label(v, show_grad), **style}))
+        items.append((f"v{i}", {"label": _value_label(v, show_grad), **style}))
         if v._prim is not None:
-            items.append((f"o{id(v)}", {"label": v.op, "shape": "ellipse"}))
+            items.append((f"o{i}", {"label": v.op, "shape": "ellipse"}))
 
     for path, items in sorted(clusters.items(), key=lambda kv: len(kv[0])):
         target = dot
         contexts = []
         for depth in range(1, len(path) + 1):
             module = path[depth - 1]
-            ctx = target.subgraph(name=f"cluster_{id(module)}_{depth}")
+            ctx = target.subgraph(name=f"cluster_{module_name(module)}")
             target = ctx.__enter__()
             contexts.append(ctx)
             target.attr(label=_module_name(module), style="rounded", color="grey50")
@@ -172,29 +175,35 @@ def draw_graph(
 
     for m in boxes.values():
         dot.node(
-            f"m{id(m)}",
+            module_name(m),
             label=_module_name(m),
             shape="box3d",
             style="filled",
             fillcolor="lightyellow",
         )
 
-    edges = set()
+    def name_of(v):
+        m = box_of.get(id(v))
+        return module_name(m) if m is not None else f"v{number[id(v)]}"
+
+    box_edges = set()  # a collapsed box gets one edge per neighbour
     for v in nodes:
         if v._prim is None:
             continue
-        target = node_id(v)
+        i = number[id(v)]
         inside = id(v) in box_of
         if not inside:
-            dot.edge(f"o{id(v)}", f"v{id(v)}")
-        for p in v.parents:
+            dot.edge(f"o{i}", f"v{i}")
+        for k, p in enumerate(v.parents):  # one edge per input: a + a has two
             if not isinstance(p, Value):
-                src = f"c{id(v)}_{id(p)}"
+                src = f"c{i}_{k}"
                 dot.node(src, label=html.escape(summarize(p)), shape="plaintext")
             else:
-                src = node_id(p)
-            dst = target if inside else f"o{id(v)}"
-            if src != dst and (src, dst) not in edges:
-                edges.add((src, dst))
-                dot.edge(src, dst)
+                src = name_of(p)
+            dst = name_of(v) if inside else f"o{i}"
+            if src.startswith("m") or dst.startswith("m"):
+                if src == dst or (src, dst) in box_edges:
+                    continue
+                box_edges.add((src, dst))
+            dot.edge(src, dst)
     return dot

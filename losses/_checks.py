@@ -111,6 +111,8 @@ def finish(loss: Value, reduction: str, scale: float = 1.0) -> Value:
         if loss.size == 0:
             raise ValueError(f"cannot average a loss over an empty batch of shape {loss.shape}")
         loss = loss.mean()
+    if scale < 0:  # 0 - x rather than -x: an entropy of 0 is 0.0, not -0.0
+        return (0.0 - loss) * -scale
     return loss if scale == 1 else loss * scale
 
 

@@ -34,6 +34,19 @@ def test_scalar_expression_has_a_node_per_value_and_per_op():
     assert edges == 6
 
 
+def test_a_value_used_twice_has_two_edges_into_the_op():
+    a = Value(1.0, label="a")
+    assert counts(draw_graph(a + a)) == (3, 3)
+
+
+def test_the_same_graph_gives_the_same_source():
+    def build():
+        a = Value(2.0, label="a")
+        return (a * 3.0).tanh() + a
+
+    assert draw_graph(build()).source == draw_graph(build()).source
+
+
 def test_constants_are_drawn_as_plain_nodes():
     a = Value(2.0, label="a")
     c = a * 3.0
