@@ -148,6 +148,63 @@ def _sum(x, axis, keepdims):
     return x if type(x) is float else np.sum(x, axis=axis, keepdims=keepdims)
 
 
+def _softmax(x, axis):
+    """e^(x - max) / sum e^(x - max), with the temporaries reused in place."""
+    e = np.subtract(x, np.max(x, axis=axis, keepdims=True))
+    np.exp(e, out=e)
+    e /= np.sum(e, axis=axis, keepdims=True)
+    return e
+
+
+def _softmax_vjp(g, ans, x, axis):
+    """J^T g for J = diag(s) - s s^T: s * (g - <g, s>)."""
+    gs = g * ans
+    dot = gs.sum(axis=axis, keepdims=True)
+    if is_raw(gs):  # the same, reusing the temporary (a benchmark showed it pays)
+        np.subtract(g, dot, out=gs)
+        gs *= ans
+        return gs
+    return ans * (g - dot)
+
+
+def _positive(x) -> bool:
+    """Whether every entry is > 0 (one reduction): then x log x and x log y need no mask."""
+    xr = raw(x)
+    return xr > 0 if isinstance(xr, (int, float)) else xr.size == 0 or xr.min() > 0
+
+
+def one_where_both_zero(x, y):
+    """``y`` with 1 where x = y = 0, so that x log y and x / y are 0 there (0 log 0 = 0)."""
+    if _positive(y):
+        return y
+    xr, yr = raw(x), raw(y)
+    return y + (1.0 if isinstance(yr, (int, float)) else mask((xr == 0) & (yr == 0), yr))
+
+
+def _xlogx_vjp(g, ans, x):
+    """d(x log x)/dx = log x + 1, read off the answer as ans / x + 1 (no second log); 0 at 0."""
+    if _positive(x):
+        if is_raw(ans):  # the same, in one temporary (a benchmark showed it pays)
+            d = np.divide(ans, x)
+            d += 1
+            d *= g
+            return d
+        return g * (ans / x + 1)
+    zero = mask(raw(x) == 0, raw(x))
+    return g * (ans / (x + zero) + (1 - zero))
+
+
+def _xlogy(x, y):
+    y = one_where_both_zero(x, y)
+    if type(x) is float and type(y) is float:
+        return x * math.log(y) if y > 0 else x * _log(np.float64(y))
+    r = _log(y)
+    if type(r) is np.ndarray and r.shape == np.shape(x) and r.dtype == np.result_type(x, r):
+        r *= x  # in place: one temporary, not two
+        return r
+    return x * r
+
+
 def _clip(x, lo, hi):
     if type(x) is float:
         return min(x if lo is None else max(x, lo), math.inf if hi is None else hi)
@@ -237,6 +294,11 @@ logsumexp = Primitive("logsumexp", _logsumexp,               # gradient: softmax
                       lambda g, ans, x, axis, keepdims:
                       kept(g, shape(x), axis, keepdims)
                       * exp(x - kept(ans, shape(x), axis, keepdims)))
+softmax = Primitive("softmax", _softmax, _softmax_vjp)
+xlogy = Primitive("xlogy", _xlogy,                            # 0 log 0 = 0, with gradients 0
+                  lambda g, ans, x, y: g * log(one_where_both_zero(x, y)),
+                  lambda g, ans, x, y: g * x / one_where_both_zero(x, y))
+xlogx = Primitive("xlogx", lambda x: _xlogy(x, x), _xlogx_vjp)  # 0 log 0 = 0, gradient 0
 reshape = Primitive("reshape", np.reshape,
                     lambda g, ans, x, shp: g.reshape(shape(x)))
 transpose = Primitive("transpose", np.transpose,

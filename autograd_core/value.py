@@ -263,8 +263,14 @@ class Value:
         return self - self.logsumexp(axis, keepdims=True)
 
     def softmax(self, axis: int = -1) -> Value:
-        """e^x / sum e^x = exp(log_softmax(x))."""
-        return self.log_softmax(axis).exp()
+        """e^x / sum e^x along ``axis``, shifted by the max; J^T g = s (g - <g, s>)."""
+        return self._unary(ops.softmax, _axis(axis))
+
+    def xlogy(self, y) -> Value:
+        """x log y elementwise, with 0 log 0 = 0 (there both partial derivatives are 0)."""
+        if y is self:  # x log x: one log, and a derivative log x + 1 without another
+            return self._unary(ops.xlogx)
+        return self._binary(ops.xlogy, y)
 
     # ---- shapes ----------------------------------------------------------------------------
 
