@@ -518,30 +518,29 @@ def backprop(root: Value, seed, *, create_graph=False, accumulate=True, steps=Fa
             if steps:
                 yield Step(node, g, ())
             continue
+        # The inputs' data (or, to build a graph of the gradient, the input Values).  A float
+        # gradient only ever flows into float data; anything else is fitted by _fit.
         x, y, vjps = node._x, node._y, prim.vjps
-        if create_graph:
-            ans, args = node, (x,) + node._aux if y is None else (x, y)
-        else:
-            ans = node.data
-            if y is None:
-                args = (x.data, *node._aux)
-            else:
-                args = (x.data if type(x) is Value else x, y.data if type(y) is Value else y)
+        ans = node if create_graph else node.data
+        gy = None
         try:
             if y is None:  # a unary node records a graph only when its input needs a gradient
-                gx, gy = vjps[0](g, ans, *args), None
+                gx = vjps[0](g, ans, x if create_graph else x.data, *node._aux)
             else:
-                gx = vjps[0](g, ans, *args) if type(x) is Value and x.requires_grad else None
-                gy = vjps[1](g, ans, *args) if type(y) is Value and y.requires_grad else None
+                xd = x if create_graph or type(x) is not Value else x.data
+                yd = y if create_graph or type(y) is not Value else y.data
+                gx = vjps[0](g, ans, xd, yd) if type(x) is Value and x.requires_grad else None
+                if type(y) is Value and y.requires_grad:
+                    gy = vjps[1](g, ans, xd, yd)
         except ArithmeticError:  # Python floats refused (1/0): redo with IEEE semantics
-            gx, gy = _vjps_as_numpy(node, g, ans, args)
+            gx, gy = _vjps_as_numpy(node, g)
         if gx is not None:
-            if type(gx) is not float or type(x.data) is not float:
+            if type(gx) is not float:
                 gx = _fit(gx, x.data)
             old = get(x)
             pending[x] = gx if old is None else old + gx
         if gy is not None:
-            if type(gy) is not float or type(y.data) is not float:
+            if type(gy) is not float:
                 gy = _fit(gy, y.data)
             old = get(y)
             pending[y] = gy if old is None else old + gy
@@ -550,14 +549,16 @@ def backprop(root: Value, seed, *, create_graph=False, accumulate=True, steps=Fa
     return found
 
 
-def _vjps_as_numpy(node, g, ans, args):
+def _vjps_as_numpy(node, g):
     as64 = lambda v: np.float64(v) if type(v) is float else v
-    g, ans, args = as64(g), as64(ans), tuple(as64(a) for a in args)
+    inputs = (node._x,) if node._y is None else (node._x, node._y)
+    args = tuple(as64(_data(v)) for v in inputs) + node._aux
     with np.errstate(all="ignore"):
-        return tuple(
-            float(vjp(g, ans, *args)) if _needs_grad(v) else None
-            for vjp, v in zip(node._prim.vjps, (node._x, node._y))
-        ) + ((None,) if node._y is None else ())
+        grads = [
+            float(vjp(as64(g), as64(node.data), *args)) if _needs_grad(v) else None
+            for vjp, v in zip(node._prim.vjps, inputs)
+        ]
+    return grads[0], (grads[1] if len(grads) > 1 else None)
 
 
 def backward_steps(root: Value) -> Iterator[Step]:
