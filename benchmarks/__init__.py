@@ -1,0 +1,1 @@
+"""Benchmarks of autograd_core against torch, HIPS autograd, micrograd and NumPy by hand."""

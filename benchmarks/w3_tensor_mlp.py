@@ -1,0 +1,164 @@
+"""W3 tensor MLP training step: float32 784-256-128-10 ReLU, softmax cross-entropy, SGD 0.01.
+
+One call = forward, loss from integer labels, backward, SGD update. All engines start from the
+same float32 weights (W of shape (in, out)) and return (loss, dL/dW1) for the check.
+Floor: the same network forward/backward written by hand in NumPy.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from benchmarks import peers
+from benchmarks.harness import Case
+
+SIZES = [784, 256, 128, 10]
+LR = 0.01
+F32 = np.float32
+
+
+def init_params(seed: int = 0) -> list[np.ndarray]:
+    """[W1, b1, W2, b2, W3, b3], He-uniform float32, small random biases."""
+    rng = np.random.default_rng(seed)
+    params = []
+    for fan_in, fan_out in zip(SIZES, SIZES[1:]):
+        lim = np.sqrt(6.0 / fan_in)
+        params.append(rng.uniform(-lim, lim, (fan_in, fan_out)).astype(F32))
+        params.append(rng.uniform(-0.1, 0.1, fan_out).astype(F32))
+    return params
+
+
+def numpy_step_fn(X, y, params):
+    """Hand-written NumPy forward/backward + in-place SGD (the floor)."""
+    W1, b1, W2, b2, W3, b3 = params
+    rows = np.arange(len(y))
+    inv_b = F32(1.0 / len(y))
+
+    def step():
+        h1 = X @ W1
+        h1 += b1
+        np.maximum(h1, 0, out=h1)
+        h2 = h1 @ W2
+        h2 += b2
+        np.maximum(h2, 0, out=h2)
+        z = h2 @ W3
+        z += b3
+        z -= z.max(axis=1, keepdims=True)
+        dz = np.exp(z)
+        s = dz.sum(axis=1, keepdims=True)
+        loss = float(np.log(s).mean() - z[rows, y].mean())
+        dz /= s
+        dz[rows, y] -= 1
+        dz *= inv_b
+        gW3, gb3 = h2.T @ dz, dz.sum(axis=0)
+        dh2 = dz @ W3.T
+        dh2 *= h2 > 0
+        gW2, gb2 = h1.T @ dh2, dh2.sum(axis=0)
+        dh1 = dh2 @ W2.T
+        dh1 *= h1 > 0
+        gW1, gb1 = X.T @ dh1, dh1.sum(axis=0)
+        for p, g in zip(params, (gW1, gb1, gW2, gb2, gW3, gb3)):
+            p -= LR * g
+        return loss, gW1
+
+    return step
+
+
+def cases(quick: bool) -> list[Case]:
+    return [_case(32, ("torch", 1.0)), _case(1024, ("numpy by hand", 1.05))]
+
+
+def _case(batch: int, target) -> Case:
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((batch, SIZES[0])).astype(F32)
+    y = rng.integers(0, SIZES[-1], batch)
+
+    def numpy_():
+        return numpy_step_fn(X, y, init_params())
+
+    def ours():
+        import losses
+        import nn
+        from autograd_core import Value
+
+        model = nn.MLP(SIZES)
+        if hasattr(model, "astype"):
+            model = model.astype(F32) or model
+        params = model.parameters()
+        shapes = [p.shape for p in params]
+        init = init_params()
+        if shapes != [w.shape for w in init]:
+            raise ValueError(f"nn.MLP parameter shapes {shapes} != {[w.shape for w in init]}")
+        for p, w in zip(params, init):
+            p.data = w
+        if any(p.dtype != F32 for p in params):
+            raise TypeError(f"parameter dtypes {[str(p.dtype) for p in params]}, want float32")
+        opt = nn.optim.SGD(params, lr=LR)
+        xv = Value(X, requires_grad=False)
+
+        def step():
+            loss = losses.softmax_cross_entropy(model(xv), y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            return loss.data, params[0].grad
+
+        return step
+
+    def torch_():
+        torch = peers.require("torch")
+        layers = []
+        for W, b in zip(init_params()[::2], init_params()[1::2]):
+            lin = torch.nn.Linear(*W.shape)
+            with torch.no_grad():
+                lin.weight.copy_(torch.from_numpy(W.T.copy()))
+                lin.bias.copy_(torch.from_numpy(b))
+            layers += [lin, torch.nn.ReLU()]
+        model = torch.nn.Sequential(*layers[:-1])
+        opt = torch.optim.SGD(model.parameters(), lr=LR)
+        Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
+        loss_fn = torch.nn.functional.cross_entropy
+
+        def step():
+            opt.zero_grad()
+            loss = loss_fn(model(Xt), yt)
+            loss.backward()
+            opt.step()
+            return loss.detach(), model[0].weight.grad.T
+
+        return step
+
+    def hips():
+        ag = peers.require("autograd")
+        anp = peers.require("autograd.numpy")
+        logsumexp = peers.require("autograd.scipy.special").logsumexp
+        rows = np.arange(batch)
+
+        def loss_fn(params):
+            W1, b1, W2, b2, W3, b3 = params
+            h = anp.maximum(anp.dot(X, W1) + b1, 0.0)
+            h = anp.maximum(anp.dot(h, W2) + b2, 0.0)
+            z = anp.dot(h, W3) + b3
+            return anp.mean(logsumexp(z, axis=1) - z[rows, y])
+
+        vg = ag.value_and_grad(loss_fn)
+        params = init_params()
+
+        def step():
+            loss, grads = vg(params)
+            for p, g in zip(params, grads):
+                p -= LR * g
+            return loss, grads[0]
+
+        return step
+
+    return Case(
+        "W3 tensor MLP",
+        f"batch {batch}",
+        {"ours": ours, "numpy by hand": numpy_, "torch": torch_, "HIPS autograd": hips},
+        target=target,
+        unit="ms/step",
+        blas=True,
+        rtol=2e-4,
+        reference="numpy by hand",
+    )
