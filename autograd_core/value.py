@@ -389,8 +389,10 @@ class Value:
     def __repr__(self) -> str:
         name = f"{self.label!r}, " if self.label else ""
         op = f", op={self.op!r}" if self._prim is not None else ""
-        if type(self.data) is float:
-            return f"Value({name}data={self.data:.6g}, grad={self.grad:.6g}{op})"
+        if self.shape == ():
+            dtype = "" if self.dtype == np.float64 else f", dtype={self.dtype}"
+            grad = f", grad={float(np.asarray(self.grad)):.6g}" if self.requires_grad else ""
+            return f"Value({name}data={float(self.data):.6g}{grad}{dtype}{op})"
         return (
             f"Value({name}shape={self.shape}, dtype={self.dtype}{op},\n"
             f"      data={np.array2string(self.data, threshold=20, precision=4)})"
