@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import itertools
 from collections.abc import Callable
 
 import numpy as np
 
-from .value import Value, backprop, no_grad
+from .value import Value, _state, backprop, no_grad
 
-_depth = 0  # how many grad() calls are evaluating their function right now
+_depth = 0  # how many grad() or gradcheck() calls are evaluating their function right now
+
+
+@contextlib.contextmanager
+def _tracing(record: bool = True):
+    """Inside, grad() returns differentiable Values; with ``record``, ops record a graph."""
+    global _depth
+    before = _state.grad_enabled
+    _depth += 1
+    _state.grad_enabled = before or record
+    try:
+        yield
+    finally:
+        _depth -= 1
+        _state.grad_enabled = before
 
 
 def _gradients(out: Value, wrt: list, create_graph: bool) -> list:
@@ -49,7 +64,6 @@ def value_and_grad(f: Callable, argnums: int | tuple = 0) -> Callable:
 
     @functools.wraps(f)
     def wrapped(*args, **kwargs):
-        global _depth
         nested = _depth > 0
         args = list(args)
         wrt = []
@@ -58,12 +72,9 @@ def value_and_grad(f: Callable, argnums: int | tuple = 0) -> Callable:
             v = a if isinstance(a, Value) and a.requires_grad else Value(getattr(a, "data", a))
             args[i] = v
             wrt.append(v)
-        _depth += 1
-        try:
+        with _tracing():  # a gradient needs a graph, even under no_grad()
             out = f(*args, **kwargs)
-        finally:
-            _depth -= 1
-        grads = _gradients(out, wrt, create_graph=nested)
+            grads = _gradients(out, wrt, create_graph=nested)
         value = out if nested else out.data
         return value, (grads[0] if isinstance(argnums, int) else tuple(grads))
 
@@ -89,7 +100,8 @@ def gradcheck(f: Callable, *inputs, eps: float = 1e-6, atol: float = 1e-5, rtol:
     """
     xs = [_float64(x) for x in inputs]
     values = [Value(x) for x in xs]
-    grads = _gradients(f(*values), values, create_graph=False)
+    with _tracing():  # so that grad() inside f returns Values (gradcheck of a gradient)
+        grads = _gradients(f(*values), values, create_graph=False)
     worst = None  # (excess over tolerance, input, index, reverse, finite difference)
     for i, x in enumerate(xs):
         rev = np.asarray(grads[i], dtype=np.float64)
@@ -120,7 +132,7 @@ def _central_difference(f, xs, i, idx, eps):
         else:
             shifted[i] = xs[i].copy()
             shifted[i][idx] += delta
-        with no_grad():
+        with no_grad(), _tracing(record=False):
             return float(np.asarray(f(*(Value(s) for s in shifted)).data).reshape(()))
 
     return (at(eps) - at(-eps)) / (2 * eps)

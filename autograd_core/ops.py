@@ -94,6 +94,10 @@ def log(x):
     return np.log(x) if is_raw(x) else x.log()
 
 
+def sigmoid_(x):
+    return _sigmoid(x) if is_raw(x) else x.sigmoid()
+
+
 def mask(cond, like):
     """A constant 0/1 array from a boolean condition, in ``like``'s dtype."""
     if isinstance(like, (int, float)):
@@ -122,6 +126,13 @@ def _sigmoid(x):
         return e / (1.0 + e)
     e = np.exp(-np.abs(x))
     return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def _softplus(x):
+    """log(1 + e^x) = max(x, 0) + log(1 + e^-|x|), exact for any x."""
+    if type(x) is float:
+        return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
+    return np.logaddexp(0, x)
 
 
 def _pow(x, y):
@@ -285,6 +296,8 @@ relu = Primitive("relu", _elementwise(lambda x: x if x > 0 else 0.0, lambda x: n
                  lambda g, ans, x: g * (raw(x) > 0))
 sigmoid = Primitive("sigmoid", _sigmoid,
                     lambda g, ans, x: g * ans * (1 - ans))
+softplus = Primitive("softplus", _softplus,                    # derivative: sigmoid(x)
+                     lambda g, ans, x: g * sigmoid_(x))
 clip = Primitive("clip", _clip,                               # gradient 1 inside [lo, hi]
                  lambda g, ans, x, lo, hi: g * mask(raw(ans) == raw(x), raw(x)))
 sum_ = Primitive("sum", _sum,

@@ -234,6 +234,10 @@ class Value:
         """1 / (1 + e^-x), stable for any x; derivative s (1 - s)."""
         return self._unary(ops.sigmoid)
 
+    def softplus(self) -> Value:
+        """log(1 + e^x), stable for any x; derivative sigmoid(x)."""
+        return self._unary(ops.softplus)
+
     def clip(self, lo=None, hi=None) -> Value:
         """min(max(x, lo), hi); derivative 1 for lo <= x <= hi, else 0."""
         return self._unary(ops.clip, lo, hi)

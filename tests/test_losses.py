@@ -12,7 +12,7 @@ from scipy import special, stats
 from scipy.spatial.distance import jensenshannon
 
 import losses
-from autograd_core import Value, gradcheck
+from autograd_core import Value, grad, gradcheck
 
 LOG2 = math.log(2)
 BASES = [math.e, 2]
@@ -502,3 +502,10 @@ BAD_INPUTS = [
 def test_bad_inputs_raise_value_error_naming_the_problem(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_bce_with_logits_has_the_right_curvature_at_a_zero_logit():
+    """Newton's method starts at w = 0, where every logit is 0: d2/dx2 = sigmoid'(0) = 1/4."""
+    f = lambda z: losses.binary_cross_entropy_with_logits(np.array([1.0, 0.0]), z, reduction="sum")
+    d1 = grad(f)
+    assert np.allclose(grad(lambda z: d1(z).sum())(np.zeros(2)), [0.25, 0.25])
