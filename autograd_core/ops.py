@@ -240,6 +240,8 @@ def _max_vjp(g, ans, x, axis, keepdims):
 def _matmul_vjp(g, x, y, argnum):
     """d(x @ y): g @ y^T for x, x^T @ g for y, with 1-d operands promoted as matmul does."""
     xd, yd = len(shape(x)), len(shape(y))
+    if xd == 2 and yd == 2:  # the common case
+        return g @ y.T if argnum == 0 else x.T @ g
     if xd == 1 and yd == 1:
         return g * (y if argnum == 0 else x)
     if xd == 1:

@@ -82,8 +82,12 @@ def softmax_cross_entropy(
     if not isinstance(targets, Value) and np.issubdtype(np.asarray(targets).dtype, np.integer):
         t = np.asarray(targets)
         check_class_indices(t, x.shape)
-        picked = x.reshape((-1, x.shape[-1]))[np.arange(t.size), t.reshape(-1)]
-        return finish(x.logsumexp(axis=-1) - picked.reshape(t.shape), reduction, 1 / log_base)
+        if x.ndim == 2:
+            picked = x[np.arange(t.size), t]
+        else:
+            picked = x.reshape((-1, x.shape[-1]))[np.arange(t.size), t.reshape(-1)]
+            picked = picked.reshape(t.shape)
+        return finish(x.logsumexp(axis=-1) - picked, reduction, 1 / log_base)
     p = as_value(targets)
     if p.shape != x.shape:
         hint = " (class indices must be an integer array)" if p.shape == x.shape[:-1] else ""

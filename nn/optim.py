@@ -25,7 +25,7 @@ def _grad(p: Value) -> np.ndarray | None:
 def _update(p: Value, delta: np.ndarray) -> None:
     """``p.data -= delta``, in place for arrays, keeping p's dtype."""
     if isinstance(p.data, np.ndarray):
-        np.subtract(p.data, delta, out=p.data, casting="unsafe")
+        p.data -= delta if delta.dtype == p.data.dtype else delta.astype(p.data.dtype)
     else:
         p.data = type(p.data)(p.data - delta)
 
