@@ -150,3 +150,12 @@ def test_missing_dot_says_how_to_install(monkeypatch):
         graph.pipe(format="svg")
     with pytest.raises(GraphvizMissing, match="brew install graphviz"):
         graph._repr_mimebundle_()
+
+
+def test_labels_with_quotes_and_angle_brackets_render():
+    a = Value(1.0, label='a "quoted" <b> & c')
+    c = a.exp()
+    c.label = "exp(a)"
+    svg = draw_graph(c).pipe(format="svg")
+    text = "".join(ET.fromstring(svg).itertext())
+    assert 'a "quoted" <b> & c' in text and "exp(a)" in text
