@@ -15,7 +15,7 @@ The kernel's environment makes the outputs reproducible and the run headless:
 - ``PYTHONHASHSEED=0``, and this checkout's root first on ``PYTHONPATH`` (its packages are the
   ones imported, whatever is installed).
 - No execution timestamps are recorded, and the object addresses that leak into outputs
-  (``<... at 0x7f...>`` and the node names graphviz drawings take from ``id()``) are renumbered,
+  (``<... at 0x7f...>``) and the ids of ipywidgets models are renumbered,
   so running twice gives the same file. Random seeds are the notebooks' business.
 
 ``tests/test_notebooks.py`` runs every notebook through ``execute`` below, on a temporary copy.
@@ -24,6 +24,7 @@ The kernel's environment makes the outputs reproducible and the run headless:
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import sys
@@ -42,8 +43,9 @@ MPL_BACKEND = "module://matplotlib_inline.backend_inline"
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+>")
-# draw_graph names graphviz nodes v<id>, o<id>, c<id>_<id>, m<id> and clusters cluster_<id>_<n>
-_GRAPH_ID = re.compile(r"(?<=[vocm_])\d{7,}(?!\d)")
+_MODEL_ID = re.compile(
+    r"(?<![0-9a-f])[0-9a-f]{32}(?![0-9a-f])"
+)  # ipywidgets model ids (random uuids)
 
 
 class NotebookError(RuntimeError):
@@ -102,24 +104,37 @@ def execute(nb: nbformat.NotebookNode, cwd: Path | str, path: Path | str = "note
 
 
 def stabilize(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Drop execution metadata and renumber object addresses in the outputs (in place)."""
+    """Make a run's outputs the same every time (in place).
+
+    Drops execution metadata, merges consecutive printed outputs of one stream (how they are
+    split depends on timing), and renumbers object addresses and ipywidgets model ids.
+    """
+    ids: dict = {}
+    renumber = lambda text: _MODEL_ID.sub(
+        lambda m: f"{ids.setdefault(m.group(), len(ids) + 1):032x}", text
+    )
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
+        merged = []
         for out in cell.get("outputs", ()):
             if out.get("output_type") == "stream":
                 out["text"] = _ADDRESS.sub(" at 0x...>", out["text"])
+                last = merged[-1] if merged else None
+                if last and last.get("output_type") == "stream" and last["name"] == out["name"]:
+                    last["text"] += out["text"]
+                    continue
             data = out.get("data", {})
             if "text/plain" in data:
                 data["text/plain"] = _ADDRESS.sub(" at 0x...>", data["text/plain"])
-            if "image/svg+xml" in data:
-                data["image/svg+xml"] = _renumber(data["image/svg+xml"])
+            if "application/vnd.jupyter.widget-view+json" in data:
+                view = data["application/vnd.jupyter.widget-view+json"]
+                view["model_id"] = renumber(view["model_id"])
+            merged.append(out)
+        if "outputs" in cell:
+            cell.outputs = merged
+    if "widgets" in nb.metadata:
+        nb.metadata["widgets"] = json.loads(renumber(json.dumps(nb.metadata["widgets"])))
     return nb
-
-
-def _renumber(svg: str) -> str:
-    """Replace the id()s in graphviz node names by 1, 2, ... in order of first appearance."""
-    numbers: dict = {}
-    return _GRAPH_ID.sub(lambda m: str(numbers.setdefault(m.group(), len(numbers) + 1)), svg)
 
 
 def select(names: list) -> list:
