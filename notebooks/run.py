@@ -43,9 +43,8 @@ MPL_BACKEND = "module://matplotlib_inline.backend_inline"
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+>")
-_MODEL_ID = re.compile(
-    r"(?<![0-9a-f])[0-9a-f]{32}(?![0-9a-f])"
-)  # ipywidgets model ids (random uuids)
+# ipywidgets model ids (random uuids)
+_MODEL_ID = re.compile(r"(?<![0-9a-f])[0-9a-f]{32}(?![0-9a-f])")
 
 
 class NotebookError(RuntimeError):
