@@ -127,8 +127,8 @@ def _float64(x):
 def _central_difference(f, xs, i, idx, eps):
     def at(delta):
         shifted = list(xs)
-        if idx == ():
-            shifted[i] = xs[i] + delta if type(xs[i]) is float else xs[i] + delta
+        if idx == ():  # a float or a 0-d array
+            shifted[i] = xs[i] + delta
         else:
             shifted[i] = xs[i].copy()
             shifted[i][idx] += delta
