@@ -142,21 +142,29 @@ def _pow(x, y):
 
 def _logsumexp(x, axis, keepdims):
     """log sum exp x, shifted by the max so that nothing overflows."""
-    if type(x) is float:
-        return x
-    m = np.max(x, axis=axis, keepdims=True)
-    m = np.where(np.isfinite(m), m, 0)
+    if type(x) is float or x.ndim == 0:
+        return x if type(x) is float else x.copy()  # the log-sum-exp of one number is itself
+    m = x.max(axis=axis, keepdims=True)
+    m[~np.isfinite(m)] = 0  # all -inf (or inf) along the axis: no shift
     with np.errstate(divide="ignore"):
-        r = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
-    return r if keepdims else r.reshape(np.sum(r, axis=axis).shape)
+        r = np.log(np.exp(x - m).sum(axis=axis, keepdims=True)) + m
+    return r if keepdims else r.reshape(r.shape if r.ndim == 0 else keepless(x.shape, axis))
+
+
+def keepless(shp: tuple, axis) -> tuple:
+    """The shape a reduction over ``axis`` of an array of shape ``shp`` has without keepdims."""
+    if axis is None:
+        return ()
+    axes = {a % len(shp) for a in ((axis,) if isinstance(axis, int) else axis)}
+    return tuple(n for i, n in enumerate(shp) if i not in axes)
 
 
 def _max(x, axis, keepdims):
-    return x if type(x) is float else np.max(x, axis=axis, keepdims=keepdims)
+    return x if type(x) is float else x.max(axis=axis, keepdims=keepdims)
 
 
 def _sum(x, axis, keepdims):
-    return x if type(x) is float else np.sum(x, axis=axis, keepdims=keepdims)
+    return x if type(x) is float else x.sum(axis=axis, keepdims=keepdims)
 
 
 def _softmax(x, axis):
