@@ -61,19 +61,20 @@ def sum_to(g, shp: tuple):
     return g.reshape(shp) if shape(g) != shp else g
 
 
-def keepdims_shape(shp: tuple, axis) -> tuple:
-    """The shape a reduction over ``axis`` of an array of shape ``shp`` has with keepdims."""
-    if axis is None:
-        return (1,) * len(shp)
-    axes = {a % len(shp) for a in ((axis,) if isinstance(axis, int) else axis)}
-    return tuple(1 if i in axes else n for i, n in enumerate(shp))
+def reduced_shape(shp: tuple, axis, keepdims: bool) -> tuple:
+    """The shape of a reduction over ``axis`` of an array of shape ``shp``."""
+    axes = range(len(shp)) if axis is None else (axis,) if isinstance(axis, int) else axis
+    axes = {a % len(shp) for a in axes}
+    if keepdims:
+        return tuple(1 if i in axes else n for i, n in enumerate(shp))
+    return tuple(n for i, n in enumerate(shp) if i not in axes)
 
 
 def kept(r, shp: tuple, axis, keepdims: bool):
     """A reduction's result ``r`` reshaped as if it had been computed with keepdims=True."""
     if keepdims or shp == ():
         return r
-    return r.reshape(keepdims_shape(shp, axis))
+    return r.reshape(reduced_shape(shp, axis, keepdims=True))
 
 
 def expand(g, shp: tuple, axis, keepdims: bool):
@@ -148,15 +149,7 @@ def _logsumexp(x, axis, keepdims):
     m[~np.isfinite(m)] = 0  # all -inf (or inf) along the axis: no shift
     with np.errstate(divide="ignore"):
         r = np.log(np.exp(x - m).sum(axis=axis, keepdims=True)) + m
-    return r if keepdims else r.reshape(r.shape if r.ndim == 0 else keepless(x.shape, axis))
-
-
-def keepless(shp: tuple, axis) -> tuple:
-    """The shape a reduction over ``axis`` of an array of shape ``shp`` has without keepdims."""
-    if axis is None:
-        return ()
-    axes = {a % len(shp) for a in ((axis,) if isinstance(axis, int) else axis)}
-    return tuple(n for i, n in enumerate(shp) if i not in axes)
+    return r if keepdims else r.reshape(reduced_shape(x.shape, axis, keepdims=False))
 
 
 def _max(x, axis, keepdims):
