@@ -418,3 +418,10 @@ def test_gradcheck_respects_tolerances():
     assert gradcheck(f, x, atol=1e-3) is True
     with pytest.raises(AssertionError):
         gradcheck(f, x, atol=1e-6, rtol=1e-6)
+
+
+def test_gradients_returned_by_grad_are_independent_writable_arrays():
+    ga, gb = grad(lambda x, y: (x + y).sum(), (0, 1))(np.ones(3), np.ones(3))
+    assert ga.flags.writeable and gb.flags.writeable
+    ga[0] = 5.0
+    assert np.array_equal(gb, np.ones(3))
