@@ -1,8 +1,10 @@
 """A small reverse-mode automatic differentiation engine for scalars and NumPy tensors."""
 
+from . import ops
 from .draw import draw_graph
 from .functional import grad, gradcheck, value_and_grad
-from .value import Step, Value, backward_steps, no_grad, scope
+from .ops import Primitive
+from .value import Step, Value, apply, backward_steps, no_grad, scope
 
 __all__ = [
     "Value",
@@ -14,4 +16,7 @@ __all__ = [
     "backward_steps",
     "Step",
     "scope",
+    "apply",
+    "Primitive",
+    "ops",
 ]

@@ -403,6 +403,16 @@ class Value:
         )
 
 
+def apply(prim: ops.Primitive, x, y=None) -> Value:
+    """``prim`` applied to ``x`` (and ``y``): Values or constants, as in ``x + y``.
+
+    The way to use a primitive that has no method or operator, e.g. ``ops.js_divergence``;
+    a new op is a ``Primitive(name, forward, *vjps)`` applied with this function.
+    """
+    x = x if type(x) is Value else Value(x, requires_grad=False)
+    return x._unary(prim) if y is None else x._binary(prim, y)
+
+
 def _axes(axis) -> tuple:
     return (axis,) if isinstance(axis, int) else tuple(axis)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 
-from autograd_core import Value
+from autograd_core import Value, apply, ops
 
 from ._checks import (
     Tensor,
@@ -82,11 +82,11 @@ def kl_divergence(p: Tensor, q: Tensor, *, reduction: str = "mean", base: float 
 def js_divergence(p: Tensor, q: Tensor, *, reduction: str = "mean", base: float = math.e) -> Value:
     """JSD(p, q) = (D_KL(p || m) + D_KL(q || m)) / 2 with m = (p + q) / 2.
 
-    Computed as the equal H(m) - (H(p) + H(q)) / 2 (as sum_i (p log p + q log q) / 2 - m log m),
-    three x log x terms instead of four.  Symmetric, finite for any p and q, 0 <= JSD <= log 2.
+    Computed as the equal H(m) - (H(p) + H(q)) / 2, three x log x terms instead of four, by one
+    fused primitive (``ops.js_divergence``; a benchmark showed it pays).  Its gradient with
+    respect to q is log(q / m) / 2, and -(log m + 1) / 2 where q = 0 (0 log 0 = 0, see above).
+    Symmetric, finite for any p and q, 0 <= JSD <= log 2.
     """
     log_base = check_options(reduction, base)
     p, q = _distributions(p, q)
-    m = (p + q) * 0.5
-    neg_h = lambda x: xlogx(x).sum(axis=-1)  # -H per row: sum before combining (cheaper)
-    return finish((neg_h(p) + neg_h(q)) * 0.5 - neg_h(m), reduction, 1 / log_base)
+    return finish(apply(ops.js_divergence, p, q), reduction, 1 / log_base)
