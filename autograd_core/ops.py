@@ -254,6 +254,14 @@ def _js_vjp(g, x, other):
     return g * ((log(x + zx) + 1) * (1 - zx) - (log(m + zm) + 1) * (1 - zm))
 
 
+def _relu_vjp(g, ans, x):
+    """g where x > 0, else 0: g times a 0/1 mask (made in g's dtype, then multiplied in place)."""
+    m = mask(raw(x) > 0, raw(x))
+    if type(m) is np.ndarray and is_raw(g) and m.shape == np.shape(g) and m.dtype == g.dtype:
+        return np.multiply(m, g, out=m)
+    return g * m
+
+
 def _clip(x, lo, hi):
     if type(x) is float:
         return min(x if lo is None else max(x, lo), math.inf if hi is None else hi)
@@ -333,7 +341,7 @@ abs_ = Primitive("abs", _elementwise(abs, np.abs),             # d/dx at 0: 0, a
 tanh = Primitive("tanh", _elementwise(math.tanh, np.tanh),
                  lambda g, ans, x: g * (1 - ans * ans))
 relu = Primitive("relu", _elementwise(lambda x: x if x > 0 else 0.0, lambda x: np.maximum(x, 0)),
-                 lambda g, ans, x: g * (raw(x) > 0))
+                 _relu_vjp)
 sigmoid = Primitive("sigmoid", _sigmoid,
                     lambda g, ans, x: g * ans * (1 - ans))
 softplus = Primitive("softplus", _softplus,                    # derivative: sigmoid(x)
