@@ -6,7 +6,9 @@ output ``ans`` to the gradient of one input.  VJPs are written with operators an
 below, which work on raw data (floats, ndarrays) and on ``Value``s alike: an ordinary backward
 pass calls them with raw data and builds no graph; ``backward(create_graph=True)`` calls them
 with Values, so the gradient is itself differentiable.  A VJP may return a gradient of the
-output's (broadcast) shape: the engine sums it back to the input's shape.
+output's (broadcast) shape: the engine sums it back to the input's shape.  A forward may return
+``(ans, saved)``: ``saved``, a tuple of arrays it computed anyway, is passed to the VJPs after
+the params (raw: a VJP uses it only when ``g`` is raw data) and is freed with the graph.
 
 Scalars are Python floats.  Their forwards use ``math`` (fast); where Python raises
 (1/0, exp(1000), log(0)) the engine redoes the op in NumPy, which follows IEEE 754: inf or nan.
@@ -217,38 +219,35 @@ def _xlogy(x, y):
     return x * r
 
 
-def _xlogx_sum(x, log_x):
-    """sum_i x_i log x_i over the last axis, with 0 log 0 = 0 (``log_x``: scratch space)."""
-    np.log(x, out=log_x)
-    r = np.einsum("...i,...i->...", x, log_x)
-    if np.isnan(r).any():  # 0 * log 0 gave nan: again with log 1 = 0 where x = 0
-        np.log(np.where(x == 0, 1, x), out=log_x)
-        r = np.einsum("...i,...i->...", x, log_x)
-    return r
-
-
 def _js(p, q):
-    """JSD(p, q) along the last axis: sum(p log p + q log q) / 2 - sum m log m, m = (p + q) / 2."""
+    """JSD(p, q) along the last axis: (sum p log(p / m) + sum q log(q / m)) / 2, m = (p + q) / 2.
+
+    Saves log(p / m) and log(q / m), twice the gradients, for the VJPs: None where p (resp. q)
+    has a zero, whose term needs 0 log 0 = 0 and whose gradient is taken from ``_js_vjp``.
+    """
     with np.errstate(divide="ignore", invalid="ignore"):
         m = np.add(p, q)
         m *= 0.5
-        scratch = np.empty_like(m)
-        return (_xlogx_sum(p, scratch) + _xlogx_sum(q, scratch)) * 0.5 - _xlogx_sum(m, scratch)
+        log_pm = np.divide(p, m)
+        np.log(log_pm, out=log_pm)
+        kl_p = np.einsum("...i,...i->...", p, log_pm)
+        log_qm = np.log(np.divide(q, m, out=m), out=m)  # m is not needed any more
+        kl_q = np.einsum("...i,...i->...", q, log_qm)
+        if np.isnan(kl_p).any():  # 0 * log(0 / m) gave nan: those terms are 0
+            kl_p, log_pm = np.einsum("...i,...i->...", p, np.where(p == 0, 0, log_pm)), None
+        if np.isnan(kl_q).any():
+            kl_q, log_qm = np.einsum("...i,...i->...", q, np.where(q == 0, 0, log_qm)), None
+    return (kl_p + kl_q) * 0.5, (log_pm, log_qm)
 
 
-def _js_vjp(g, x, other):
+def _js_vjp(g, x, other, log_xm):
     """dJSD/dx = (L(x) - L(m)) / 2 with L(t) = d(t log t)/dt = log t + 1, taken as 0 at t = 0.
 
-    Where x > 0 that is log(x / m) / 2 = (log(x / (x + other)) + log 2) / 2.
+    Where x > 0 that is log(x / m) / 2, saved by the forward as ``log_xm``.
     """
     g = kept(g, shape(x), -1, False) * 0.5
-    if is_raw(g) and _positive(x):  # the same in one array, updated in place
-        d = np.add(x, other)
-        np.divide(x, d, out=d)
-        np.log(d, out=d)
-        d += math.log(2)
-        d *= g
-        return d
+    if is_raw(g) and log_xm is not None:
+        return g * log_xm
     m = (x + other) * 0.5
     zx, zm = mask(raw(x) == 0, raw(x)), mask(raw(m) == 0, raw(m))
     return g * ((log(x + zx) + 1) * (1 - zx) - (log(m + zm) + 1) * (1 - zm))
@@ -360,9 +359,9 @@ xlogy = Primitive("xlogy", _xlogy,                            # 0 log 0 = 0, wit
                   lambda g, ans, x, y: g * log(one_where_both_zero(x, y)),
                   lambda g, ans, x, y: g * x / one_where_both_zero(x, y))
 xlogx = Primitive("xlogx", lambda x: _xlogy(x, x), _xlogx_vjp)  # 0 log 0 = 0, gradient 0
-js_divergence = Primitive("js_divergence", _js,                # per row: one pass per term
-                          lambda g, ans, p, q: _js_vjp(g, p, q),
-                          lambda g, ans, p, q: _js_vjp(g, q, p))
+js_divergence = Primitive("js_divergence", _js,                # per row, over the last axis
+                          lambda g, ans, p, q, log_pm, log_qm: _js_vjp(g, p, q, log_pm),
+                          lambda g, ans, p, q, log_pm, log_qm: _js_vjp(g, q, p, log_qm))
 reshape = Primitive("reshape", np.reshape,
                     lambda g, ans, x, shp: g.reshape(shape(x)))
 transpose = Primitive("transpose", np.transpose,

@@ -81,9 +81,14 @@ def _constant(x):
 def _node(prim, data, x, y, aux: tuple, requires_grad: bool) -> Value:
     """The Value an op returns; it records the op and its inputs when a gradient may flow."""
     t = type(data)
-    if t is not float and t is not np.ndarray:  # a NumPy scalar: float if only floats went in
-        scalar = all(type(_data(v)) in (float, int) for v in (x, y) if v is not None)
-        data = float(data) if scalar else np.asarray(data)
+    if t is not float and t is not np.ndarray:
+        if t is tuple:  # (data, saved): arrays the forward made anyway, kept for the VJPs
+            data, saved = data
+            aux += saved
+            t = type(data)
+        if t is not float and t is not np.ndarray:  # a NumPy scalar: float if floats went in
+            scalar = all(type(_data(v)) in (float, int) for v in (x, y) if v is not None)
+            data = float(data) if scalar else np.asarray(data)
     out = Value.__new__(Value)
     out.data = data
     out._grad = None
@@ -545,9 +550,10 @@ def backprop(root: Value, seed, *, create_graph=False, accumulate=True, steps=Fa
             else:
                 xd = x if create_graph or type(x) is not Value else x.data
                 yd = y if create_graph or type(y) is not Value else y.data
-                gx = vjps[0](g, ans, xd, yd) if type(x) is Value and x.requires_grad else None
+                aux = node._aux
+                gx = vjps[0](g, ans, xd, yd, *aux) if type(x) is Value and x.requires_grad else None
                 if type(y) is Value and y.requires_grad:
-                    gy = vjps[1](g, ans, xd, yd)
+                    gy = vjps[1](g, ans, xd, yd, *aux)
         except ArithmeticError:  # Python floats refused (1/0): redo with IEEE semantics
             gx, gy = _vjps_as_numpy(node, g)
         if gx is not None:

@@ -82,10 +82,10 @@ def kl_divergence(p: Tensor, q: Tensor, *, reduction: str = "mean", base: float 
 def js_divergence(p: Tensor, q: Tensor, *, reduction: str = "mean", base: float = math.e) -> Value:
     """JSD(p, q) = (D_KL(p || m) + D_KL(q || m)) / 2 with m = (p + q) / 2.
 
-    Computed as the equal H(m) - (H(p) + H(q)) / 2, three x log x terms instead of four, by one
-    fused primitive (``ops.js_divergence``; a benchmark showed it pays).  Its gradient with
-    respect to q is log(q / m) / 2, and -(log m + 1) / 2 where q = 0 (0 log 0 = 0, see above).
-    Symmetric, finite for any p and q, 0 <= JSD <= log 2.
+    One fused primitive (``ops.js_divergence``; a benchmark showed it pays) computes both sums
+    and keeps log(q / m) for the gradient with respect to q, which is log(q / m) / 2, and
+    -(log m + 1) / 2 where q = 0 (0 log 0 = 0, see above).  Symmetric, finite for any p and q,
+    0 <= JSD <= log 2.
     """
     log_base = check_options(reduction, base)
     p, q = _distributions(p, q)

@@ -6,7 +6,7 @@ import pytest
 from scipy.spatial.distance import jensenshannon
 from scipy.special import expit
 
-from autograd_core import Primitive, Value, apply, grad, gradcheck, ops
+from autograd_core import Primitive, Value, apply, grad, gradcheck, no_grad, ops
 
 
 def test_softmax_jacobian_is_diag_s_minus_s_s_transposed():
@@ -135,3 +135,39 @@ def test_apply_records_a_new_primitive_with_its_vjp():
     # the VJP is written with operators, so the second derivative comes for free: 6x
     assert grad(grad(lambda x: apply(cube, x)))(0.5) == pytest.approx(3.0)
     assert apply(ops.add, 1.0, 2.0).data == 3.0  # constants in, a constant out
+
+
+def test_a_forward_may_save_arrays_for_its_vjps():
+    # ||x|| saves x / ||x||, its gradient; with Values (second order) the VJP recomputes it
+    def norm_forward(x):
+        n = np.sqrt((x * x).sum())
+        return n, (x / n,)
+
+    def norm_vjp(g, ans, x, unit):
+        return g * unit if isinstance(g, (float, np.ndarray)) else g * x / ans
+
+    norm = Primitive("norm", norm_forward, norm_vjp)
+    x = Value(np.array([3.0, 4.0]))
+    n = apply(norm, x)
+    assert n.data == 5.0
+    n.backward()
+    np.testing.assert_allclose(x.grad, [0.6, 0.8])
+    n.backward()  # the saved array is not consumed: a second pass adds the same gradient
+    np.testing.assert_allclose(x.grad, [1.2, 1.6])
+    assert gradcheck(lambda x: apply(norm, x) * 2, np.array([1.0, -2.0, 2.0]))
+    hessian_row = grad(lambda x: grad(lambda x: apply(norm, x))(x)[0])(np.array([3.0, 4.0]))
+    np.testing.assert_allclose(hessian_row, [16 / 125, -12 / 125])  # (I - u u^T) / ||x||, row 0
+
+
+def test_js_divergence_backward_twice_and_under_no_grad():
+    rng = np.random.default_rng(8)
+    p, q = rows((3, 4), rng), Value(rows((3, 4), rng))
+    out = apply(ops.js_divergence, p, q).sum()
+    out.backward()
+    first = q.grad.copy()
+    out.backward()
+    np.testing.assert_allclose(q.grad, 2 * first)
+    with no_grad():
+        constant = apply(ops.js_divergence, p, q)
+    assert not constant.requires_grad
+    np.testing.assert_allclose(constant.data, jensenshannon(p, q.data, axis=-1) ** 2, rtol=1e-10)
