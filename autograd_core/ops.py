@@ -254,11 +254,13 @@ def _js_vjp(g, x, other, log_xm):
 
 
 def _relu_vjp(g, ans, x):
-    """g where x > 0, else 0: g times a 0/1 mask (made in g's dtype, then multiplied in place)."""
-    m = mask(raw(x) > 0, raw(x))
-    if type(m) is np.ndarray and is_raw(g) and m.shape == np.shape(g) and m.dtype == g.dtype:
+    """g where x > 0, else 0; on arrays, a 0/1 mask in g's dtype multiplied by g in place."""
+    if type(x) is float:
+        return g if x > 0 else 0.0
+    if type(x) is np.ndarray and type(g) is np.ndarray and x.shape == g.shape:
+        m = np.asarray(x > 0, dtype=g.dtype)
         return np.multiply(m, g, out=m)
-    return g * m
+    return g * (raw(x) > 0)
 
 
 def _clip(x, lo, hi):

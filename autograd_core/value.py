@@ -541,21 +541,24 @@ def backprop(root: Value, seed, *, create_graph=False, accumulate=True, steps=Fa
             continue
         # The inputs' data (or, to build a graph of the gradient, the input Values).  A float
         # gradient only ever flows into float data; anything else is fitted by _fit.
-        # Params and saved arrays (aux) follow; a call with *() costs ~0.1 us, so only if any.
-        x, y, vjps, aux = node._x, node._y, prim.vjps, node._aux
+        # The op's params and the arrays its forward saved (aux) follow the inputs; a call
+        # with *() costs ~0.1 us, a lot on scalar graphs, so they are passed only if any.
+        x, y, vjps = node._x, node._y, prim.vjps
         ans = node if create_graph else node.data
-        gx = gy = None
+        gy = None
         try:
             if y is None:  # a unary node records a graph only when its input needs a gradient
-                xd = x if create_graph else x.data
+                aux, xd = node._aux, x if create_graph else x.data
                 gx = vjps[0](g, ans, xd, *aux) if aux else vjps[0](g, ans, xd)
             else:
                 xd = x if create_graph or type(x) is not Value else x.data
                 yd = y if create_graph or type(y) is not Value else y.data
-                if type(x) is Value and x.requires_grad:
-                    gx = vjps[0](g, ans, xd, yd, *aux) if aux else vjps[0](g, ans, xd, yd)
-                if type(y) is Value and y.requires_grad:
-                    gy = vjps[1](g, ans, xd, yd, *aux) if aux else vjps[1](g, ans, xd, yd)
+                if node._aux:
+                    gx, gy = _binary_vjps_saved(node, g, ans, xd, yd)
+                else:
+                    gx = vjps[0](g, ans, xd, yd) if type(x) is Value and x.requires_grad else None
+                    if type(y) is Value and y.requires_grad:
+                        gy = vjps[1](g, ans, xd, yd)
         except ArithmeticError:  # Python floats refused (1/0): redo with IEEE semantics
             gx, gy = _vjps_as_numpy(node, g)
         if gx is not None:
@@ -571,6 +574,14 @@ def backprop(root: Value, seed, *, create_graph=False, accumulate=True, steps=Fa
         if steps:
             yield Step(node, g, (gx,) if y is None else (gx, gy))
     return found
+
+
+def _binary_vjps_saved(node, g, ans, xd, yd):
+    """The VJPs of a binary node whose forward saved arrays: they follow the inputs."""
+    (vjp_x, vjp_y), aux = node._prim.vjps, node._aux
+    gx = vjp_x(g, ans, xd, yd, *aux) if _needs_grad(node._x) else None
+    gy = vjp_y(g, ans, xd, yd, *aux) if _needs_grad(node._y) else None
+    return gx, gy
 
 
 def _vjps_as_numpy(node, g):
