@@ -219,24 +219,27 @@ def _xlogy(x, y):
     return x * r
 
 
+def _kl_to(x, m, out):
+    """sum_i x_i log(x_i / m_i) over the last axis (0 log 0 = 0), and log(x / m) written into
+    ``out`` for the VJPs; None instead of it where x has a zero (its gradient needs the
+    0 log 0 convention, see ``_js_vjp``)."""
+    log_xm = np.log(np.divide(x, m, out=out), out=out)
+    kl = np.einsum("...i,...i->...", x, log_xm)
+    if np.isnan(kl).any():  # 0 * log(0 / m) gave nan: those terms are 0
+        return np.einsum("...i,...i->...", x, np.where(x == 0, 0, log_xm)), None
+    return kl, log_xm
+
+
 def _js(p, q):
     """JSD(p, q) along the last axis: (sum p log(p / m) + sum q log(q / m)) / 2, m = (p + q) / 2.
 
-    Saves log(p / m) and log(q / m), twice the gradients, for the VJPs: None where p (resp. q)
-    has a zero, whose term needs 0 log 0 = 0 and whose gradient is taken from ``_js_vjp``.
+    Saves log(p / m) and log(q / m), twice the gradients, for the VJPs (see ``_kl_to``).
     """
     with np.errstate(divide="ignore", invalid="ignore"):
         m = np.add(p, q)
         m *= 0.5
-        log_pm = np.divide(p, m)
-        np.log(log_pm, out=log_pm)
-        kl_p = np.einsum("...i,...i->...", p, log_pm)
-        log_qm = np.log(np.divide(q, m, out=m), out=m)  # m is not needed any more
-        kl_q = np.einsum("...i,...i->...", q, log_qm)
-        if np.isnan(kl_p).any():  # 0 * log(0 / m) gave nan: those terms are 0
-            kl_p, log_pm = np.einsum("...i,...i->...", p, np.where(p == 0, 0, log_pm)), None
-        if np.isnan(kl_q).any():
-            kl_q, log_qm = np.einsum("...i,...i->...", q, np.where(q == 0, 0, log_qm)), None
+        kl_p, log_pm = _kl_to(p, m, np.empty_like(m))
+        kl_q, log_qm = _kl_to(q, m, m)  # m is not needed after this
     return (kl_p + kl_q) * 0.5, (log_pm, log_qm)
 
 
