@@ -28,20 +28,35 @@ def init_params(seed: int = 0) -> list[np.ndarray]:
     return params
 
 
-def numpy_step_fn(X, y, params):
-    """Hand-written NumPy forward/backward + in-place SGD (the floor)."""
+def numpy_step_fn(X, y, params, in_place: bool = True):
+    """Hand-written NumPy forward/backward + in-place SGD (the floor).
+
+    ``in_place=False`` changes one thing: ReLU's output and its gradient go to fresh arrays
+    instead of overwriting the matmul outputs and their gradients. Any engine that keeps its
+    intermediate values and gradients (ours draws them; PyTorch's ReLU is not in place either)
+    must write those fresh, so this row is the floor for such an engine.
+    """
     W1, b1, W2, b2, W3, b3 = params
     rows = np.arange(len(y))
     inv_b = F32(1.0 / len(y))
 
+    def relu(h):
+        return np.maximum(h, 0, out=h if in_place else None)
+
+    def relu_grad(g, h):
+        if not in_place:
+            return g * (h > 0)
+        g *= h > 0
+        return g
+
     def step():
         h1 = X @ W1
         h1 += b1
-        np.maximum(h1, 0, out=h1)
-        h2 = h1 @ W2
+        a1 = relu(h1)
+        h2 = a1 @ W2
         h2 += b2
-        np.maximum(h2, 0, out=h2)
-        z = h2 @ W3
+        a2 = relu(h2)
+        z = a2 @ W3
         z += b3
         z -= z.max(axis=1, keepdims=True)
         dz = np.exp(z)
@@ -50,12 +65,10 @@ def numpy_step_fn(X, y, params):
         dz /= s
         dz[rows, y] -= 1
         dz *= inv_b
-        gW3, gb3 = h2.T @ dz, dz.sum(axis=0)
-        dh2 = dz @ W3.T
-        dh2 *= h2 > 0
-        gW2, gb2 = h1.T @ dh2, dh2.sum(axis=0)
-        dh1 = dh2 @ W2.T
-        dh1 *= h1 > 0
+        gW3, gb3 = a2.T @ dz, dz.sum(axis=0)
+        dh2 = relu_grad(dz @ W3.T, a2)
+        gW2, gb2 = a1.T @ dh2, dh2.sum(axis=0)
+        dh1 = relu_grad(dh2 @ W2.T, a1)
         gW1, gb1 = X.T @ dh1, dh1.sum(axis=0)
         for p, g in zip(params, (gW1, gb1, gW2, gb2, gW3, gb3)):
             p -= LR * g
@@ -73,8 +86,8 @@ def _case(batch: int, target) -> Case:
     X = rng.standard_normal((batch, SIZES[0])).astype(F32)
     y = rng.integers(0, SIZES[-1], batch)
 
-    def numpy_():
-        return numpy_step_fn(X, y, init_params())
+    def numpy_(in_place=True):
+        return numpy_step_fn(X, y, init_params(), in_place)
 
     def ours():
         import losses
@@ -155,7 +168,13 @@ def _case(batch: int, target) -> Case:
     return Case(
         "W3 tensor MLP",
         f"batch {batch}",
-        {"ours": ours, "numpy by hand": numpy_, "torch": torch_, "HIPS autograd": hips},
+        {
+            "ours": ours,
+            "numpy by hand": numpy_,
+            "numpy by hand, fresh ReLU": lambda: numpy_(in_place=False),
+            "torch": torch_,
+            "HIPS autograd": hips,
+        },
         target=target,
         unit="ms/step",
         blas=True,
