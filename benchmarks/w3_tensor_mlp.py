@@ -2,7 +2,8 @@
 
 One call = forward, loss from integer labels, backward, SGD update. All engines start from the
 same float32 weights (W of shape (in, out)) and return (loss, dL/dW1) for the check.
-Floor: the same network forward/backward written by hand in NumPy.
+Floor: the same network forward/backward written by hand in NumPy; a second row writes ReLU's
+output and gradient to fresh arrays, as an engine that keeps its intermediates must.
 """
 
 from __future__ import annotations
@@ -43,10 +44,10 @@ def numpy_step_fn(X, y, params, in_place: bool = True):
     def relu(h):
         return np.maximum(h, 0, out=h if in_place else None)
 
-    def relu_grad(g, h):
+    def relu_grad(g, a):  # a = relu(h): a > 0 where h > 0
         if not in_place:
-            return g * (h > 0)
-        g *= h > 0
+            return g * (a > 0)
+        g *= a > 0
         return g
 
     def step():
