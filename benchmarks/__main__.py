@@ -103,8 +103,9 @@ def environment(threads: int, pinned: str) -> list[str]:
         f"machine: load avg {load} (1/5/15 min), nproc {nproc}, CPU {cpu_model()}",
         "versions: " + ", ".join(versions),
         f"threads: {threads} for NumPy BLAS and torch ({pinned})",
-        "method: one process, warm-up, interleaved rotating rounds, median; imports gc.freeze()d, "
-        "gc.collect() before each sample, GC on unless the engine says 'gc off'",
+        "method: one process, warm-up, interleaved rotating rounds, median; ours/engine is the "
+        "median of same-round ratios; imports gc.freeze()d, gc.collect() before each sample, "
+        "GC on unless the engine says 'gc off'",
     ]
 
 

@@ -21,7 +21,10 @@ Method, identical for every workload:
   the GC stays enabled during the sample unless the engine is listed in ``Case.gc_off``;
 * after each sample of a BLAS-heavy case the harness sleeps ``BLAS_PAUSE`` s (spinning
   OpenBLAS threads);
-* the reported time is the median over rounds; spread is (max - min) / median.
+* the reported time is the median over rounds; spread is (max - min) / median;
+* ours/engine is the median over rounds of the ratio of the two engines' samples in the same
+  round: they were measured side by side, so a drift of the machine's speed between rounds
+  cancels (a ratio of the two medians moved 2.5-4x more from run to run on the project's VM).
 """
 
 from __future__ import annotations
@@ -216,28 +219,35 @@ HEADER = [
 ]
 
 
+def paired_ratio(ours: Result, other: Result) -> float | None:
+    """Median over rounds of ours' sample / the other engine's sample of the same round."""
+    if ours.seconds is None or other.seconds is None:
+        return None
+    return statistics.median(a / b for a, b in zip(ours.samples, other.samples, strict=True))
+
+
 def table_rows(case: Case, results: list[Result]) -> tuple[list[list[str]], list[str]]:
     """Table rows for one case, and the list of problems (ours errors, mismatches)."""
     by_name = {r.engine: r for r in results}
     ours = by_name.get(OURS)
-    ours_t = ours.seconds if ours is not None else None
     rows, problems = [], []
     for i, res in enumerate(results):
         median = spread = ratio = target = verdict = ""
+        r = paired_ratio(ours, res) if ours is not None and res is not ours else None
         if res.seconds is not None:
             t = res.seconds * case.scale
             median = f"{t:,.0f} {case.unit}" if t >= 1000 else f"{t:.4g} {case.unit}"
             spread = f"{100 * res.spread:.0f}%"
-            if ours_t is not None and res.engine != OURS:
-                ratio = f"{ours_t / res.seconds:.3f}x"
+            if r is not None:
+                ratio = f"{r:.3f}x"
         if case.target and res.engine == case.target[0]:
             target = f"<= {case.target[1]:.2f}x"
             if ours is None or ours.error is not None:
                 verdict = "MISS (ours failed)"
-            elif res.seconds is None or ours_t is None:
+            elif r is None:
                 verdict = "n/a"
             else:
-                verdict = "PASS" if ours_t / res.seconds <= case.target[1] else "MISS"
+                verdict = "PASS" if r <= case.target[1] else "MISS"
         note = res.error or res.note
         if res.mismatch:
             verdict = (verdict + " " if verdict else "") + "MISMATCH"
