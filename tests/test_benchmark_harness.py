@@ -1,0 +1,47 @@
+"""The benchmark harness's ratio and verdict: ours/engine is the median of same-round ratios."""
+
+import pytest
+
+from benchmarks.harness import Case, Result, paired_ratio, table_rows
+
+
+def result(engine, samples, error=None):
+    res = Result(engine, samples=list(samples), error=error)
+    if error is None:
+        res.seconds = sorted(samples)[len(samples) // 2]
+        res.spread = 0.0
+    return res
+
+
+def test_paired_ratio_cancels_a_drift_between_rounds():
+    # The VM slows down 3x in the last round for both engines: each round's ratio is 0.9.
+    ours = result("ours", [0.9, 1.8, 2.7])
+    peer = result("torch", [1.0, 2.0, 3.0])
+    assert paired_ratio(ours, peer) == pytest.approx(0.9)
+
+
+def test_paired_ratio_is_the_median_of_the_rounds_ratios():
+    ours = result("ours", [1.0, 4.0, 2.0])
+    peer = result("torch", [2.0, 2.0, 4.0])  # ratios 0.5, 2.0, 0.5; the medians' ratio is 1
+    assert paired_ratio(ours, peer) == pytest.approx(0.5)
+
+
+def test_paired_ratio_needs_both_engines_timed():
+    ours = result("ours", [1.0])
+    assert paired_ratio(ours, result("torch", [], error="ImportError")) is None
+
+
+@pytest.mark.parametrize(
+    "ours_samples, ratio, verdict",
+    [
+        ([1.0, 4.0, 2.0], "0.500x", "PASS"),  # the medians' ratio would be 1.0: MISS
+        ([4.0, 1.0, 8.0], "2.000x", "MISS"),
+    ],
+)
+def test_table_ratio_and_verdict_use_the_paired_ratio(ours_samples, ratio, verdict):
+    case = Case("W0 toy", "n=1", {}, target=("torch", 0.8))
+    results = [result("ours", ours_samples), result("torch", [2.0, 2.0, 4.0])]
+    rows, problems = table_rows(case, results)
+    engine, shown, target, shown_verdict = rows[1][2], rows[1][5], rows[1][6], rows[1][7]
+    assert (engine, shown, target, shown_verdict) == ("torch", ratio, "<= 0.80x", verdict)
+    assert problems == []
