@@ -49,10 +49,10 @@ def _gradients(out: Value, wrt: list, create_graph: bool) -> list:
         if g is None:
             g = 0.0 if type(v.data) is float else np.zeros_like(v.data)
             g = Value(g, requires_grad=False) if create_graph else g
-        elif type(g) is np.ndarray and (g.base is not None or not g.flags.writeable):
-            g = g.copy()  # the caller's own array, not a view into another gradient
-        if type(g) is np.ndarray and any(g is h for h in grads):
-            g = g.copy()
+        elif type(g) is np.ndarray and (
+            g.base is not None or not g.flags.writeable or any(g is h for h in grads)
+        ):
+            g = g.copy()  # the caller owns it: no view of a gradient, no array shared by two
         grads.append(g)
     return grads
 

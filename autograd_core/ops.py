@@ -261,7 +261,7 @@ def _relu_vjp(g, ans, x):
     if type(x) is float:
         return g if x > 0 else 0.0
     if type(x) is np.ndarray and type(g) is np.ndarray and x.shape == g.shape:
-        m = np.asarray(x > 0, dtype=g.dtype)
+        m = mask(x > 0, g)
         return np.multiply(m, g, out=m)
     return g * (raw(x) > 0)
 

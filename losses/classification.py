@@ -82,11 +82,7 @@ def softmax_cross_entropy(
     if not isinstance(targets, Value) and np.issubdtype(np.asarray(targets).dtype, np.integer):
         t = np.asarray(targets)
         check_class_indices(t, x.shape)
-        if x.ndim == 2:
-            picked = x[np.arange(t.size), t]
-        else:
-            picked = x.reshape((-1, x.shape[-1]))[np.arange(t.size), t.reshape(-1)]
-            picked = picked.reshape(t.shape)
+        picked = x[(*np.indices(t.shape), t)]  # x[..., t] row by row, one node for any rank
         return finish(x.logsumexp(axis=-1) - picked, reduction, 1 / log_base)
     p = as_value(targets)
     if p.shape != x.shape:
