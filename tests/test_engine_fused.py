@@ -1,10 +1,10 @@
-"""The fused primitives (softmax, xlogy/xlogx, softplus, js_divergence): values, gradients,
-second order; and ``apply``, which records any primitive."""
+"""The fused primitives (softmax, xlogy/xlogx, softplus, js_divergence, softmax_cross_entropy):
+values, gradients, second order; and ``apply``, which records any primitive."""
 
 import numpy as np
 import pytest
 from scipy.spatial.distance import jensenshannon
-from scipy.special import expit
+from scipy.special import expit, log_softmax
 
 from autograd_core import Primitive, Value, apply, grad, gradcheck, no_grad, ops
 
@@ -171,3 +171,40 @@ def test_js_divergence_backward_twice_and_under_no_grad():
         constant = apply(ops.js_divergence, p, q)
     assert not constant.requires_grad
     np.testing.assert_allclose(constant.data, jensenshannon(p, q.data, axis=-1) ** 2, rtol=1e-10)
+
+
+@pytest.mark.parametrize("shape", [(5,), (4, 5), (2, 3, 5)])
+def test_softmax_cross_entropy_primitive_value_and_gradients(shape):
+    rng = np.random.default_rng(9)
+    x = rng.normal(size=shape) * 3
+    t = rng.integers(0, shape[-1], shape[:-1])
+    out = apply(ops.softmax_cross_entropy, x, params=(t,))
+    assert out.shape == shape[:-1]
+    expected = -np.take_along_axis(log_softmax(x, axis=-1), t[..., None], axis=-1)[..., 0]
+    np.testing.assert_allclose(out.data, expected, rtol=1e-12)
+    w = rng.uniform(0.5, 2.0, shape[:-1])
+    f = lambda x: (apply(ops.softmax_cross_entropy, x, params=(t,)) * w).sum()
+    assert gradcheck(f, x)
+    # the gradient is w (softmax(x) - onehot(t)), and it is differentiable in turn
+    df = grad(f)
+    onehot = np.eye(shape[-1])[t]
+    softmax = np.exp(log_softmax(x, axis=-1))
+    np.testing.assert_allclose(df(x), w[..., None] * (softmax - onehot), rtol=1e-12, atol=1e-15)
+    v = rng.normal(size=shape)
+    assert gradcheck(lambda x: (df(x) * v).sum(), x)
+
+
+def test_softmax_cross_entropy_primitive_float32_and_huge_logits():
+    x = np.array([[1e4, -1e4, 0.0], [-1e4, -1e4, -1e4]], dtype=np.float32)
+    xv = Value(x)
+    out = apply(ops.softmax_cross_entropy, xv, params=(np.array([1, 2]),))
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out.data, [2e4, np.log(3)], rtol=1e-6)
+    out.sum().backward()
+    assert xv.grad.dtype == np.float32
+    np.testing.assert_allclose(xv.grad, [[1, -1, 0], [1 / 3, 1 / 3, -2 / 3]], atol=1e-6)
+
+
+def test_apply_params_are_for_unary_primitives_only():
+    with pytest.raises(TypeError, match="params are for unary primitives"):
+        apply(ops.add, 1.0, 2.0, params=(0,))

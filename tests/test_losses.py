@@ -339,10 +339,13 @@ def test_softmax_cross_entropy_is_stable_at_huge_logits():
     t = np.array([1, 2, 0, 1])
     onehot = np.eye(3)[t]
     lse = special.logsumexp(LOGITS, axis=-1)
-    for targets in (t, Value(onehot)):
+    # class indices: logsumexp(x) - x_t as (max x - x_t) + log sum e^(x - max x), as exact as
+    # scipy's log_softmax; distributions: the sum of p log_softmax(x), as exact as lse - x_t
+    exact = -special.log_softmax(LOGITS, axis=-1)[np.arange(4), t]
+    for targets, expected in ((t, exact), (Value(onehot), lse - LOGITS[np.arange(4), t])):
         x = Value(LOGITS)
         out = losses.softmax_cross_entropy(x, targets, reduction="none")
-        np.testing.assert_allclose(out.data, lse - LOGITS[np.arange(4), t], rtol=1e-14)
+        np.testing.assert_allclose(out.data, expected, rtol=1e-14)
         out.sum().backward()
         np.testing.assert_allclose(x.grad, special.softmax(LOGITS, axis=-1) - onehot, atol=1e-15)
     # the gradient with respect to distribution targets is -log_softmax(x): finite
@@ -509,3 +512,12 @@ def test_bce_with_logits_has_the_right_curvature_at_a_zero_logit():
     f = lambda z: losses.binary_cross_entropy_with_logits(np.array([1.0, 0.0]), z, reduction="sum")
     d1 = grad(f)
     assert np.allclose(grad(lambda z: d1(z).sum())(np.zeros(2)), [0.25, 0.25])
+
+
+def test_finite_logits_whose_sum_overflows_are_accepted():
+    # the finiteness check sums first; an overflowing sum falls back to the entrywise test
+    x = np.array([[1.7e308, 1.7e308, -1.7e308]])
+    out = losses.softmax_cross_entropy(x, np.array([0]))
+    assert out.item() == pytest.approx(np.log(2))
+    with pytest.raises(ValueError, match=r"logits\[0, 2\] = -inf"):
+        losses.softmax_cross_entropy(np.array([[1.7e308, 1.7e308, -np.inf]]), np.array([0]))
