@@ -499,6 +499,8 @@ def _retry_as_numpy(prim, datas, aux, error):
             raise ValueError(
                 f"@: shapes {shapes} are not aligned for matrix multiplication"
             ) from error
+        if prim is ops.affine:
+            raise ValueError(f"affine (x @ W + b): shapes {shapes} do not fit") from error
         if len(datas) == 2:
             raise ValueError(f"{prim.name}: cannot broadcast shapes {shapes}") from error
         raise error

@@ -123,13 +123,19 @@ def _timed(step: Step, inner: int, gc_off: bool) -> tuple[float, Any]:
 
 
 def _warm_up(res: Result, factory: Factory, gc_off: bool, min_sample: float) -> int:
-    """Build the engine and run it once, keeping its outputs; return the calls per sample."""
+    """Build the engine and run it once, keeping its outputs; return the calls per sample.
+
+    The calls per sample come from a warm call where the first is cheap: a first call that
+    pays one-time costs (imports, caches, allocator) would give short samples, in which the
+    cold start of each sample after the harness's pauses weighs more.
+    """
     res.step = factory()
     first, out = _timed(res.step, 1, gc_off)
     res.outputs = tuple(_to_array(x) for x in (out if isinstance(out, tuple) else (out,)))
     inner = max(1, math.ceil(min_sample / max(first, 1e-9)))
-    if first < 0.5:  # cheap: a second warm-up at the timing granularity
-        _timed(res.step, inner, gc_off)
+    if first < 0.5:  # cheap: a second warm-up at the timing granularity, which sets inner
+        warm, _ = _timed(res.step, inner, gc_off)
+        inner = max(1, math.ceil(min_sample / max(warm, 1e-9)))
     return inner
 
 

@@ -1,8 +1,10 @@
 """The benchmark harness's ratio and verdict: ours/engine is the median of same-round ratios."""
 
+import time
+
 import pytest
 
-from benchmarks.harness import Case, Result, paired_ratio, table_rows
+from benchmarks.harness import Case, Result, _warm_up, paired_ratio, table_rows
 
 
 def result(engine, samples, error=None):
@@ -45,3 +47,20 @@ def test_table_ratio_and_verdict_use_the_paired_ratio(ours_samples, ratio, verdi
     engine, shown, target, shown_verdict = rows[1][2], rows[1][5], rows[1][6], rows[1][7]
     assert (engine, shown, target, shown_verdict) == ("torch", ratio, "<= 0.80x", verdict)
     assert problems == []
+
+
+def test_calls_per_sample_come_from_a_warm_call_not_the_first():
+    calls = []
+
+    def factory():
+        def step():
+            calls.append(1)
+            end = time.perf_counter() + (0.02 if len(calls) == 1 else 0.0002)
+            while time.perf_counter() < end:  # the first call pays a one-time cost
+                pass
+            return 1.0
+
+        return step
+
+    inner = _warm_up(Result("slow start"), factory, gc_off=False, min_sample=0.01)
+    assert 10 <= inner <= 50  # ~0.01 s / 0.0002 s; the first call alone would give 1
