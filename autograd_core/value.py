@@ -633,7 +633,8 @@ def backprop(root: Value, seed, *, create_graph=False, accumulate=True, steps=Fa
 
 def _send(pending: dict, v, g):
     """Add ``g``, fitted to ``v``'s shape and dtype, to the gradient pending for ``v``; return
-    the fitted ``g``."""
+    the fitted ``g``.  For a third input only: backprop does the same inline for x and y, where
+    a call per input would be paid by every node of a scalar graph."""
     if type(g) is not float:
         g = _fit(g, v.data)
     old = pending.get(v)
