@@ -324,3 +324,62 @@ def test_a_value_that_is_two_or_three_inputs_of_one_node_gets_every_share():
     apply(fma, 2.0, c, c).sum().backward()  # 2c + c
     np.testing.assert_allclose(c.grad, [3.0, 3.0])
     assert grad(grad(lambda a: apply(fma, a, a, a)))(1.5) == pytest.approx(2.0)
+
+
+# ---- the reductions the fused primitives use: BLAS and transposed copies ---------------------
+
+REDUCTION_CASES = [
+    ((1024, 10), np.float32),  # W3's logits: the transposed-copy max and the BLAS sum
+    ((4096, 33), np.float64),  # rows just too long for the transposed max
+    ((3, 50, 7), np.float32),  # any rank
+    ((5,), np.float64),  # 1-d: np.sum and np.max
+    ((0, 4), np.float32),  # no rows
+    ((40, 30), np.float16),  # no BLAS for float16: np.sum
+]
+
+
+def _summed_right(got, a, axis, keepdims=False):
+    """Within a few roundings of the float64 sum, measured against sum |a| (as any order of
+    float additions is)."""
+    want = a.sum(axis=axis, keepdims=keepdims, dtype=np.float64)
+    scale = np.abs(a).sum(axis=axis, keepdims=keepdims, dtype=np.float64)
+    eps = np.finfo(a.dtype).eps
+    return (
+        got.dtype == a.dtype
+        and got.shape == want.shape
+        and np.all(np.abs(got - want) <= 4 * eps * scale + 1e-300)
+    )
+
+
+@pytest.mark.parametrize(("shp", "dtype"), REDUCTION_CASES)
+def test_row_max_and_row_sum_equal_numpys(shp, dtype):
+    a = np.random.default_rng(0).normal(size=shp).astype(dtype)
+    assert _summed_right(ops.sum_last(a), a, -1, keepdims=True)
+    if a.size:
+        m = ops.max_last(a)
+        assert m.dtype == dtype and np.array_equal(m, a.max(axis=-1, keepdims=True))  # exact
+
+
+@pytest.mark.parametrize(("shp", "dtype"), REDUCTION_CASES + [((2, 3, 4), np.float64)])
+def test_sum_over_leading_axes_equals_numpys(shp, dtype):
+    a = np.random.default_rng(1).normal(size=shp).astype(dtype)
+    for k in range(1, a.ndim + 1):
+        assert _summed_right(np.asarray(ops.sum_leading(a, k)), a, tuple(range(k)))
+
+
+def test_reductions_of_non_contiguous_arrays_and_non_finite_entries():
+    a = np.random.default_rng(2).normal(size=(64, 12))
+    for view in (a.T, a[::2], np.broadcast_to(a[0], (100, 12))):
+        assert np.allclose(ops.sum_leading(view, 1), view.sum(axis=0), rtol=1e-13)
+        assert np.allclose(ops.sum_last(view), view.sum(axis=-1, keepdims=True), rtol=1e-13)
+        assert np.array_equal(ops.max_last(view), view.max(axis=-1, keepdims=True))
+    b = np.zeros((200, 6))
+    b[1, 2], b[2, 0], b[3] = np.inf, np.nan, [np.inf, -np.inf, 0, 0, 0, 0]
+    with np.errstate(invalid="ignore"):  # inf - inf
+        same = [
+            (ops.sum_last(b), b.sum(axis=-1, keepdims=True)),
+            (ops.max_last(b), b.max(axis=-1, keepdims=True)),
+            (ops.sum_leading(b.T.copy(), 1), b.T.sum(axis=0)),
+        ]
+    for got, want in same:
+        assert np.array_equal(got, want, equal_nan=True)
