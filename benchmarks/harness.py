@@ -13,7 +13,9 @@ Method, identical for every workload:
   if it is fast; the number of calls per sample (``inner``) is chosen so a sample lasts at least
   ``min_sample`` seconds (only the micro-workloads need more than one call);
 * the outputs of every engine are compared with the reference engine's once, before timing;
-* then ``rounds`` interleaved rounds: round r runs every engine once, the order rotated by r;
+* then ``rounds`` interleaved rounds: round r runs every engine once, the order rotated by r
+  (at least ``Case.min_rounds`` for a size whose ratio sits so near its target that a verdict
+  from fewer rounds flips between runs; at most ``Case.max_rounds`` for very slow sizes);
 * ``__main__`` imports every engine up front and calls ``gc.freeze()``, so a collection never
   scans the import-time objects of peers (torch alone adds ~150k) that an engine would not
   share a process with outside this harness;
@@ -66,6 +68,7 @@ class Case:
     gc_off: frozenset[str] = frozenset()  # engines timed with gc.disable()
     notes: dict[str, Callable[[], str]] = field(default_factory=dict)  # untimed, once
     max_rounds: int | None = None  # cap for very slow sizes
+    min_rounds: int | None = None  # floor for a ratio that sits within the noise of its target
 
 
 @dataclass
@@ -191,7 +194,8 @@ def run_case(case: Case, rounds: int, min_sample: float = 0.05) -> list[Result]:
             except Exception as exc:
                 results[name].note = f"note failed: {describe(exc)}"
     names = [n for n in case.engines if results[n].error is None]
-    for r in range(min(rounds, case.max_rounds or rounds)):
+    n_rounds = max(rounds, case.min_rounds or 0)
+    for r in range(min(n_rounds, case.max_rounds or n_rounds)):
         k = r % max(len(names), 1)
         for name in names[k:] + names[:k]:
             res = results[name]
@@ -255,6 +259,8 @@ def table_rows(case: Case, results: list[Result]) -> tuple[list[list[str]], list
             else:
                 verdict = "PASS" if r <= case.target[1] else "MISS"
         note = res.error or res.note
+        if res is ours and case.min_rounds and res.samples:
+            note = f"{len(res.samples)} rounds" + (f"; {note}" if note else "")
         if res.mismatch:
             verdict = (verdict + " " if verdict else "") + "MISMATCH"
             note = f"MISMATCH {res.mismatch}" + (f"; {note}" if note else "")

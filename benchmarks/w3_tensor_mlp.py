@@ -79,10 +79,13 @@ def numpy_step_fn(X, y, params, in_place: bool = True):
 
 
 def cases(quick: bool) -> list[Case]:
-    return [_case(32, ("torch", 1.0)), _case(1024, ("numpy by hand", 1.05))]
+    # At batch 1024 ours sits within a few percent of its target: 9 rounds gave 0.97x-1.07x in
+    # five runs of the same code on 2026-12-01, 30 rounds 1.06x-1.09x in five.
+    near = None if quick else 30
+    return [_case(32, ("torch", 1.0)), _case(1024, ("numpy by hand", 1.05), min_rounds=near)]
 
 
-def _case(batch: int, target) -> Case:
+def _case(batch: int, target, min_rounds: int | None = None) -> Case:
     rng = np.random.default_rng(1)
     X = rng.standard_normal((batch, SIZES[0])).astype(F32)
     y = rng.integers(0, SIZES[-1], batch)
@@ -179,6 +182,7 @@ def _case(batch: int, target) -> Case:
         target=target,
         unit="ms/step",
         blas=True,
+        min_rounds=min_rounds,
         rtol=2e-4,
         reference="numpy by hand",
     )

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from benchmarks.harness import Case, Result, _warm_up, paired_ratio, table_rows
+from benchmarks.harness import Case, Result, _warm_up, paired_ratio, run_case, table_rows
 
 
 def result(engine, samples, error=None):
@@ -64,3 +64,28 @@ def test_calls_per_sample_come_from_a_warm_call_not_the_first():
 
     inner = _warm_up(Result("slow start"), factory, gc_off=False, min_sample=0.01)
     assert 10 <= inner <= 50  # ~0.01 s / 0.0002 s; the first call alone would give 1
+
+
+@pytest.mark.parametrize(
+    ("rounds", "min_rounds", "max_rounds", "timed"),
+    [(2, None, None, 2), (2, 5, None, 5), (7, 5, None, 7), (2, 5, 3, 3)],
+)
+def test_a_case_gets_at_least_min_rounds_and_at_most_max_rounds(
+    rounds, min_rounds, max_rounds, timed
+):
+    def factory():
+        return lambda: 1.0
+
+    case = Case(
+        "W0 test",
+        "tiny",
+        {"ours": factory, "peer": factory},
+        target=("peer", 10.0),  # the same step twice: a ratio near 1, whatever the noise
+        min_rounds=min_rounds,
+        max_rounds=max_rounds,
+    )
+    results = run_case(case, rounds, min_sample=1e-4)
+    assert [len(r.samples) for r in results] == [timed, timed]
+    rows, problems = table_rows(case, results)
+    assert not problems and rows[1][7] == "PASS"
+    assert rows[0][8] == (f"{timed} rounds" if min_rounds else "")  # said where it differs
