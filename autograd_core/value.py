@@ -292,6 +292,8 @@ class Value:
 
     def softmax(self, axis: int = -1) -> Value:
         """e^x / sum e^x along ``axis``, shifted by the max; J^T g = s (g - <g, s>)."""
+        if self.ndim == 0:  # of one number: 1, as in PyTorch, with gradient 0
+            return self * 0.0 + 1.0
         return self._unary(ops.softmax, _axis(axis))
 
     def xlogy(self, y) -> Value:

@@ -77,6 +77,16 @@ def test_softplus_curvature_at_zero_is_a_quarter():
     assert grad(lambda x: d1(x).sum())(np.zeros(3)) == pytest.approx([0.25] * 3)
 
 
+@pytest.mark.parametrize("x", [2.0, np.float32(-3.0), np.array(0.5)])
+def test_softmax_of_one_number_is_one_and_log_softmax_zero(x):
+    v = Value(x)
+    s, ls = v.softmax(), v.log_softmax()
+    assert s.item() == 1.0 and ls.item() == 0.0 and s.dtype == ls.dtype == v.dtype
+    (s + ls).backward()
+    assert v.grad == 0.0
+    assert grad(grad(lambda u: u.softmax() * u))(x) == 0.0  # d2/du2 (1 * u)
+
+
 @pytest.mark.parametrize("shape", [(5,), (3, 5), (2, 3, 4)])
 def test_softmax_gradient_along_the_last_axis_of_any_rank(shape):
     rng = np.random.default_rng(4)
