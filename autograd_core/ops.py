@@ -71,7 +71,7 @@ def sum_to(g, shp: tuple):
 _BLAS_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
-def sum_leading(a: np.ndarray, k: int) -> np.ndarray:
+def sum_leading(a, k: int):
     """``a`` (an array or a Value) summed over its first ``k`` axes: ones @ a, one BLAS call,
     for a contiguous float array."""
     if type(a) is np.ndarray and a.dtype in _BLAS_FLOATS and a.flags.c_contiguous and a.size:
@@ -80,20 +80,20 @@ def sum_leading(a: np.ndarray, k: int) -> np.ndarray:
     return a.sum(axis=tuple(range(k)))
 
 
-def sum_last(a: np.ndarray) -> np.ndarray:
-    """``a.sum(axis=-1, keepdims=True)``: a @ ones, one BLAS call."""
-    if a.dtype in _BLAS_FLOATS and a.ndim > 1:
+def sum_kept(a: np.ndarray, axis) -> np.ndarray:
+    """``a.sum(axis, keepdims=True)``; along the last axis a @ ones, one BLAS call."""
+    if axis in (-1, a.ndim - 1) and a.dtype in _BLAS_FLOATS and a.ndim > 1:
         return (a @ np.ones(a.shape[-1], a.dtype))[..., None]
-    return a.sum(axis=-1, keepdims=True)
+    return a.sum(axis=axis, keepdims=True)
 
 
-def max_last(a: np.ndarray) -> np.ndarray:
-    """``a.max(axis=-1, keepdims=True)``; rows of up to 32 entries are transposed first, so
-    that the max runs down contiguous columns."""
-    if a.ndim > 1 and a.shape[-1] <= 32 and a.size > 1024:
+def max_kept(a: np.ndarray, axis) -> np.ndarray:
+    """``a.max(axis, keepdims=True)``; rows of up to 32 entries along the last axis are
+    transposed first, so that the max runs down contiguous columns."""
+    if axis in (-1, a.ndim - 1) and a.ndim > 1 and a.shape[-1] <= 32 and a.size > 1024:
         cols = np.ascontiguousarray(a.reshape(-1, a.shape[-1]).T)
         return cols.max(axis=0).reshape(a.shape[:-1] + (1,))
-    return a.max(axis=-1, keepdims=True)
+    return a.max(axis=axis, keepdims=True)
 
 
 def reduced_shape(shp: tuple, axis, keepdims: bool) -> tuple:
@@ -180,12 +180,10 @@ def _logsumexp(x, axis, keepdims):
     """log sum exp x, shifted by the max so that nothing overflows."""
     if type(x) is float or x.ndim == 0:
         return x if type(x) is float else x.copy()  # the log-sum-exp of one number is itself
-    last = axis in (-1, x.ndim - 1)
-    m = max_last(x) if last else x.max(axis=axis, keepdims=True)
+    m = max_kept(x, axis)
     m[~np.isfinite(m)] = 0  # all -inf (or inf) along the axis: no shift
     with np.errstate(divide="ignore"):
-        e = np.exp(x - m)
-        r = np.log(sum_last(e) if last else e.sum(axis=axis, keepdims=True)) + m
+        r = np.log(sum_kept(np.exp(x - m), axis)) + m
     return r if keepdims else r.reshape(reduced_shape(x.shape, axis, keepdims=False))
 
 
@@ -199,10 +197,9 @@ def _sum(x, axis, keepdims):
 
 def _softmax(x, axis):
     """e^(x - max) / sum e^(x - max), with the temporaries reused in place."""
-    last = axis in (-1, x.ndim - 1)
-    e = np.subtract(x, max_last(x) if last else np.max(x, axis=axis, keepdims=True))
+    e = np.subtract(x, max_kept(x, axis))
     np.exp(e, out=e)
-    e /= sum_last(e) if last else np.sum(e, axis=axis, keepdims=True)
+    e /= sum_kept(e, axis)
     return e
 
 
@@ -220,10 +217,10 @@ def _softmax_vjp(g, ans, x, axis):
 def _softmax_cross_entropy(x, t):
     """logsumexp(x) - x_t per row (classes on the last axis, ``t`` integer indices of shape
     x.shape[:-1]), for finite x; softmax(x), made on the way, is saved for the VJP."""
-    m = max_last(x)
+    m = max_kept(x, -1)
     with np.errstate(over="ignore"):  # x - m below -max float: -inf, and e^-inf = 0
         e = np.exp(x - m)
-    s = sum_last(e)
+    s = sum_kept(e, -1)
     r = np.log(s[..., 0]) + (m[..., 0] - x[_at_targets(t)])  # m - x_t first: exact near 0
     e /= s
     return r, (e,)

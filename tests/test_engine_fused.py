@@ -364,9 +364,9 @@ def _summed_right(got, a, axis, keepdims=False):
 @pytest.mark.parametrize(("shp", "dtype"), REDUCTION_CASES)
 def test_row_max_and_row_sum_equal_numpys(shp, dtype):
     a = np.random.default_rng(0).normal(size=shp).astype(dtype)
-    assert _summed_right(ops.sum_last(a), a, -1, keepdims=True)
+    assert _summed_right(ops.sum_kept(a, -1), a, -1, keepdims=True)
     if a.size:
-        m = ops.max_last(a)
+        m = ops.max_kept(a, -1)
         assert m.dtype == dtype and np.array_equal(m, a.max(axis=-1, keepdims=True))  # exact
 
 
@@ -377,18 +377,25 @@ def test_sum_over_leading_axes_equals_numpys(shp, dtype):
         assert _summed_right(np.asarray(ops.sum_leading(a, k)), a, tuple(range(k)))
 
 
+@pytest.mark.parametrize("axis", [0, 1, -1, -2, None, (0, 1)])
+def test_kept_row_max_and_sum_along_any_axis_equal_numpys(axis):
+    a = np.random.default_rng(3).normal(size=(300, 5))
+    assert np.array_equal(ops.max_kept(a, axis), a.max(axis=axis, keepdims=True))
+    assert _summed_right(ops.sum_kept(a, axis), a, axis, keepdims=True)
+
+
 def test_reductions_of_non_contiguous_arrays_and_non_finite_entries():
     a = np.random.default_rng(2).normal(size=(64, 12))
     for view in (a.T, a[::2], np.broadcast_to(a[0], (100, 12))):
         assert np.allclose(ops.sum_leading(view, 1), view.sum(axis=0), rtol=1e-13)
-        assert np.allclose(ops.sum_last(view), view.sum(axis=-1, keepdims=True), rtol=1e-13)
-        assert np.array_equal(ops.max_last(view), view.max(axis=-1, keepdims=True))
+        assert np.allclose(ops.sum_kept(view, -1), view.sum(axis=-1, keepdims=True), rtol=1e-13)
+        assert np.array_equal(ops.max_kept(view, -1), view.max(axis=-1, keepdims=True))
     b = np.zeros((200, 6))
     b[1, 2], b[2, 0], b[3] = np.inf, np.nan, [np.inf, -np.inf, 0, 0, 0, 0]
     with np.errstate(invalid="ignore"):  # inf - inf
         same = [
-            (ops.sum_last(b), b.sum(axis=-1, keepdims=True)),
-            (ops.max_last(b), b.max(axis=-1, keepdims=True)),
+            (ops.sum_kept(b, -1), b.sum(axis=-1, keepdims=True)),
+            (ops.max_kept(b, -1), b.max(axis=-1, keepdims=True)),
             (ops.sum_leading(b.T.copy(), 1), b.T.sum(axis=0)),
         ]
     for got, want in same:
