@@ -419,7 +419,7 @@ abs_ = Primitive("abs", _elementwise(abs, np.abs),             # d/dx at 0: 0, a
                  lambda g, ans, x: g * mask(np.sign(raw(x)), raw(x)))
 tanh = Primitive("tanh", _elementwise(math.tanh, np.tanh),
                  lambda g, ans, x: g * (1 - ans * ans))
-relu = Primitive("relu", _elementwise(lambda x: x if x > 0 else 0.0, lambda x: np.maximum(x, 0)),
+relu = Primitive("relu", _elementwise(lambda x: 0.0 if x <= 0 else x, lambda x: np.maximum(x, 0)),
                  _relu_vjp)
 sigmoid = Primitive("sigmoid", _sigmoid,
                     lambda g, ans, x: g * ans * (1 - ans))

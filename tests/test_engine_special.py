@@ -1,5 +1,6 @@
 """Special points: ties, kinks, zeros, infinities and huge logits."""
 
+import math
 import warnings
 
 import numpy as np
@@ -144,6 +145,16 @@ def test_scalars_follow_ieee_754_not_python(make, expected):
         assert np.isnan(out.data)
     else:
         assert out.data == expected
+
+
+def test_relu_of_nan_is_nan_on_scalars_as_on_arrays():
+    """np.maximum(nan, 0) is nan: a scalar ReLU must not turn a NaN into 0."""
+    s, a = Value(float("nan")), Value(np.array([np.nan, -1.0, 2.0]))
+    assert math.isnan(s.relu().data)
+    np.testing.assert_array_equal(a.relu().data, [np.nan, 0.0, 2.0])
+    s.relu().backward()
+    a.relu().sum().backward()
+    assert s.grad == 0.0 and list(a.grad) == [0.0, 0.0, 1.0]  # [x > 0] alike
 
 
 def test_scalar_division_by_zero_backward_is_ieee():
