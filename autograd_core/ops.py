@@ -366,16 +366,6 @@ def _matmul_vjp(g, x, y, argnum):
     return r.reshape(shape(r)[:-1]) if yd == 1 else r
 
 
-def _affine(x, w, b):
-    """x @ w + b, with b added in place into the product where that gives the same array."""
-    h = x @ w
-    if type(h) is np.ndarray and type(b) is np.ndarray and b.dtype == h.dtype:
-        if b.shape == h.shape[-1:]:  # a bias per output column, as in a dense layer
-            h += b
-            return h
-    return h + b
-
-
 def swap_last(a):
     n = len(shape(a))
     return a.transpose(tuple(range(n - 2)) + (n - 1, n - 2))
@@ -403,10 +393,6 @@ pow_ = Primitive("**", _pow,
 matmul = Primitive("@", operator.matmul,
                    lambda g, ans, x, y: _matmul_vjp(g, x, y, 0),
                    lambda g, ans, x, y: _matmul_vjp(g, x, y, 1))
-affine = Primitive("affine", _affine,                          # fused x @ w + b: one array
-                   lambda g, ans, x, w, b: _matmul_vjp(g, x, w, 0),  # less (W3, a benchmark)
-                   lambda g, ans, x, w, b: _matmul_vjp(g, x, w, 1),
-                   lambda g, ans, x, w, b: g)
 neg = Primitive("neg", operator.neg,
                 lambda g, ans, x: -g)
 exp_ = Primitive("exp", _elementwise(math.exp, np.exp),

@@ -100,7 +100,6 @@ def _node(prim, data, x, y, aux: tuple, requires_grad: bool) -> Value:
     out._grad = None
     out.label = ""
     out._scope = _state.scope
-    out._z = None
     if requires_grad and _state.grad_enabled:
         out.requires_grad = True
         out._prim = prim
@@ -129,21 +128,9 @@ class Value:
     float32 array stays float32; a scalar made from a Python number holds a Python float.
     """
 
-    # An op's result records its primitive, its inputs _x, _y and _z (Values, or raw constants;
-    # _y is None for unary ops, _z for all but three-input ops) and the op's parameters _aux.
-    # Slots, no closures: no cycles.
-    __slots__ = (
-        "data",
-        "_grad",
-        "requires_grad",
-        "label",
-        "_prim",
-        "_x",
-        "_y",
-        "_z",
-        "_aux",
-        "_scope",
-    )
+    # An op's result records its primitive, its inputs _x and _y (Values, or raw constants;
+    # _y is None for unary ops) and the op's parameters _aux.  Slots, no closures: no cycles.
+    __slots__ = ("data", "_grad", "requires_grad", "label", "_prim", "_x", "_y", "_aux", "_scope")
     __array_ufunc__ = None  # ndarray (op) Value defers to Value's reflected operator
 
     def __init__(self, data, *, requires_grad: bool = True, label: str = "", dtype=None):
@@ -151,7 +138,7 @@ class Value:
         self._grad = None
         self.requires_grad = bool(requires_grad)
         self.label = label
-        self._prim = self._x = self._y = self._z = None
+        self._prim = self._x = self._y = None
         self._aux = ()
         self._scope = _state.scope
 
@@ -370,11 +357,7 @@ class Value:
     @property
     def parents(self) -> tuple:
         """What this Value was computed from: Values, and raw numbers or arrays (constants)."""
-        if self._x is None:
-            return ()
-        if self._y is None:
-            return (self._x,)
-        return (self._x, self._y) if self._z is None else (self._x, self._y, self._z)
+        return () if self._x is None else (self._x,) if self._y is None else (self._x, self._y)
 
     def zero_grad(self) -> None:
         self._grad = None
@@ -434,15 +417,15 @@ class Value:
 
 
 def apply(prim: ops.Primitive, *inputs, params: tuple = ()) -> Value:
-    """``prim`` applied to one, two or three ``inputs``: Values or constants, as in ``x + y``.
+    """``prim`` applied to one or two ``inputs``: Values or constants, as in ``x + y``.
 
     The way to use a primitive that has no method or operator, e.g. ``ops.js_divergence``;
     a new op is a ``Primitive(name, forward, *vjps)`` applied with this function.  ``params``
     are constants such as an axis or indices, passed after the inputs to the forward and the
     VJPs.
     """
-    if not 1 <= len(inputs) <= 3:
-        raise TypeError(f"apply: a primitive takes 1 to 3 inputs, {prim.name} got {len(inputs)}")
+    if not 1 <= len(inputs) <= 2:
+        raise TypeError(f"apply: a primitive takes 1 or 2 inputs, {prim.name} got {len(inputs)}")
     if len(inputs) != len(prim.vjps):
         n = len(prim.vjps)
         raise TypeError(
@@ -451,18 +434,15 @@ def apply(prim: ops.Primitive, *inputs, params: tuple = ()) -> Value:
     x = inputs[0] if type(inputs[0]) is Value else Value(inputs[0], requires_grad=False)
     if len(inputs) == 1:
         return x._unary(prim, *params)
-    if len(inputs) == 2 and not params:
+    if not params:
         return x._binary(prim, inputs[1])
-    inputs = (x,) + tuple(v if type(v) is Value else _constant(v) for v in inputs[1:])
-    datas = tuple(_data(v) for v in inputs)
+    y = inputs[1] if type(inputs[1]) is Value else _constant(inputs[1])
+    datas = (x.data, _data(y))
     try:
         data = prim.forward(*datas, *params)
     except (ArithmeticError, ValueError) as e:
         data = _retry_as_numpy(prim, datas, params, e)
-    out = _node(prim, data, x, inputs[1], params, any(map(_needs_grad, inputs)))
-    if out._prim is not None and len(inputs) == 3:
-        out._z = inputs[2]
-    return out
+    return _node(prim, data, x, y, params, x.requires_grad or _needs_grad(y))
 
 
 def _axes(axis) -> tuple:
@@ -501,8 +481,6 @@ def _retry_as_numpy(prim, datas, aux, error):
             raise ValueError(
                 f"@: shapes {shapes} are not aligned for matrix multiplication"
             ) from error
-        if prim is ops.affine:
-            raise ValueError(f"affine (x @ W + b): shapes {shapes} do not fit") from error
         if len(datas) == 2:
             raise ValueError(f"{prim.name}: cannot broadcast shapes {shapes}") from error
         raise error
@@ -530,13 +508,11 @@ def _topological_order(root: Value) -> list:
             visit(node)
             push(node)
             push(None)
-            x, y, z = node._x, node._y, node._z
+            x, y = node._x, node._y
             if type(x) is Value and x.requires_grad and x not in seen:
                 push(x)
             if type(y) is Value and y.requires_grad and y not in seen:
                 push(y)
-            if type(z) is Value and z.requires_grad and z not in seen:
-                push(z)
     return order
 
 
@@ -604,18 +580,14 @@ def backprop(root: Value, seed, *, create_graph=False, accumulate=True, steps=Fa
             else:
                 xd = x if create_graph or type(x) is not Value else x.data
                 yd = y if create_graph or type(y) is not Value else y.data
-                if node._aux or node._z is not None:  # params, saved arrays or a third input
-                    gx, gy, gz = _vjps_with_extras(node, g, ans, xd, yd, create_graph)
-                    if gz is not None:
-                        gz = _send(pending, node._z, gz)
+                if node._aux:  # params or saved arrays: they follow the inputs
+                    gx, gy = _binary_vjps_with_aux(node, g, ans, xd, yd)
                 else:
                     gx = vjps[0](g, ans, xd, yd) if type(x) is Value and x.requires_grad else None
                     if type(y) is Value and y.requires_grad:
                         gy = vjps[1](g, ans, xd, yd)
         except ArithmeticError:  # Python floats refused (1/0): redo with IEEE semantics
-            gx, gy, gz = _vjps_as_numpy(node, g)
-            if gz is not None:
-                gz = _send(pending, node._z, gz)
+            gx, gy = _vjps_as_numpy(node, g)
         if gx is not None:
             if type(gx) is not float:
                 gx = _fit(gx, x.data)
@@ -627,36 +599,16 @@ def backprop(root: Value, seed, *, create_graph=False, accumulate=True, steps=Fa
             old = get(y)
             pending[y] = gy if old is None else old + gy
         if steps:
-            yield Step(
-                node, g, (gx,) if y is None else (gx, gy) if node._z is None else (gx, gy, gz)
-            )
+            yield Step(node, g, (gx,) if y is None else (gx, gy))
     return found
 
 
-def _send(pending: dict, v, g):
-    """Add ``g``, fitted to ``v``'s shape and dtype, to the gradient pending for ``v``; return
-    the fitted ``g``.  For a third input only: backprop does the same inline for x and y, where
-    a call per input would be paid by every node of a scalar graph."""
-    if type(g) is not float:
-        g = _fit(g, v.data)
-    old = pending.get(v)
-    pending[v] = g if old is None else old + g
-    return g
-
-
-def _vjps_with_extras(node, g, ans, xd, yd, create_graph):
-    """The VJPs of a node of two or three inputs with params or saved arrays (they follow the
-    inputs): (gx, gy, gz), None for inputs that need no gradient."""
-    z, aux = node._z, node._aux
-    if z is None:
-        args = (xd, yd) + aux
-    else:
-        args = (xd, yd, z if create_graph or type(z) is not Value else z.data) + aux
-    vjps = node._prim.vjps
-    return tuple(
-        vjp(g, ans, *args) if _needs_grad(v) else None
-        for vjp, v in zip(vjps, (node._x, node._y, z))
-    ) + (None,) * (3 - len(vjps))
+def _binary_vjps_with_aux(node, g, ans, xd, yd):
+    """The VJPs of a binary node with params or saved arrays (they follow the inputs)."""
+    (vjp_x, vjp_y), aux = node._prim.vjps, node._aux
+    gx = vjp_x(g, ans, xd, yd, *aux) if _needs_grad(node._x) else None
+    gy = vjp_y(g, ans, xd, yd, *aux) if _needs_grad(node._y) else None
+    return gx, gy
 
 
 def _vjps_as_numpy(node, g):
@@ -668,7 +620,7 @@ def _vjps_as_numpy(node, g):
             float(vjp(as64(g), as64(node.data), *args)) if _needs_grad(v) else None
             for vjp, v in zip(node._prim.vjps, inputs)
         ]
-    return tuple(grads) + (None,) * (3 - len(grads))
+    return grads[0], (grads[1] if len(grads) > 1 else None)
 
 
 def backward_steps(root: Value) -> Iterator[Step]:

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd_core import Value, apply, ops
+from autograd_core import Value
 
 from . import init as _init
 from .module import Module
@@ -45,9 +45,8 @@ class Dense(Module):
         self.bias = Value(np.zeros(out_features), label="bias") if bias else None
 
     def forward(self, x: Any) -> Value:
-        if self.bias is None:
-            return _value(x) @ self.weight
-        return apply(ops.affine, x, self.weight, self.bias)  # x @ W + b as one node
+        y = _value(x) @ self.weight
+        return y if self.bias is None else y + self.bias
 
     def extra_repr(self) -> str:
         bias = "" if self.bias is not None else ", bias=False"
