@@ -216,7 +216,8 @@ def _softmax_vjp(g, ans, x, axis):
 
 def _softmax_cross_entropy(x, t):
     """logsumexp(x) - x_t per row (classes on the last axis, ``t`` integer indices of shape
-    x.shape[:-1]), for finite x; softmax(x), made on the way, is saved for the VJP."""
+    x.shape[:-1]), for x finite or -inf with a finite maximum in every row (a -inf class gets
+    probability 0; +inf if it is x_t); softmax(x), made on the way, is saved for the VJP."""
     m = max_kept(x, -1)
     with np.errstate(over="ignore"):  # x - m below -max float: -inf, and e^-inf = 0
         e = np.exp(x - m)

@@ -62,13 +62,27 @@ def check_same_shape(a_name: str, a: Value, b_name: str, b: Value) -> None:
         )
 
 
-def check_finite(name: str, v: Value) -> None:
-    """Reject NaN and infinite entries."""
+def check_finite(name: str, v: Value, *, masked: bool = False) -> None:
+    """Reject NaN and infinite entries.
+
+    With ``masked`` (logits), -inf is accepted: a class masked out, of probability 0. A row
+    (the last axis) must still hold at least one finite entry.
+    """
     a = data(v)
     bad = ~np.isfinite(a)
+    if not bad.any():
+        return
+    if masked:
+        bad &= a != -np.inf
     if bad.any():
         i = _first(bad)
-        raise ValueError(f"{name}[{_at(i)}] = {float(a[i])!r}; {name} must be finite")
+        allowed = "finite or -inf" if masked else "finite"
+        raise ValueError(f"{name}[{_at(i)}] = {float(a[i])!r}; {name} must be {allowed}")
+    empty = (a == -np.inf).all(axis=-1)
+    if empty.any():
+        i = _first(empty)
+        row = f"row {_at(i)} of {name}" if i else name
+        raise ValueError(f"{row} is -inf in every class: no class has a probability")
 
 
 def check_probabilities(name: str, v: Value) -> None:

@@ -72,14 +72,15 @@ def softmax_cross_entropy(
 
     ``targets`` are class indices t (an integer array of shape ``logits.shape[:-1]``; the loss is
     then logsumexp(x) - x_t) or distributions p (a float array or Value of the logits' shape).
-    Stable for any finite logits.
+    Stable for any finite logits. With class indices a logit may also be -inf, as in PyTorch:
+    a class masked out, of probability 0 and gradient 0 (the loss is +inf if it is the target).
     """
     log_base = check_options(reduction, base)
     x = as_value(logits)
     if x.ndim == 0:
         raise ValueError(f"logits must have a last axis holding the classes, got shape {x.shape}")
-    check_finite("logits", x)
     if not isinstance(targets, Value) and np.issubdtype(np.asarray(targets).dtype, np.integer):
+        check_finite("logits", x, masked=True)
         t = np.asarray(targets)
         check_class_indices(t, x.shape)
         # logsumexp(x) - x_t as one primitive (a benchmark showed it pays)
@@ -91,6 +92,7 @@ def softmax_cross_entropy(
             f"distribution targets must have the logits' shape {x.shape}, "
             f"got targets.shape = {p.shape}{hint}"
         )
+    check_finite("logits", x)  # here p * log softmax(x) would be 0 * -inf at a masked class
     check_distribution("targets", p)
     return finish((p * x.log_softmax(axis=-1)).sum(axis=-1), reduction, -1 / log_base)
 

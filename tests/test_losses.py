@@ -519,5 +519,47 @@ def test_finite_logits_whose_sum_overflows_are_accepted():
     x = np.array([[1.7e308, 1.7e308, -1.7e308]])
     out = losses.softmax_cross_entropy(x, np.array([0]))
     assert out.item() == pytest.approx(np.log(2))
-    with pytest.raises(ValueError, match=r"logits\[0, 2\] = -inf"):
-        losses.softmax_cross_entropy(np.array([[1.7e308, 1.7e308, -np.inf]]), np.array([0]))
+    out = losses.softmax_cross_entropy(np.array([[1.7e308, 1.7e308, -np.inf]]), np.array([0]))
+    assert out.item() == pytest.approx(np.log(2))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_softmax_cross_entropy_takes_minus_inf_logits_as_masked_classes(dtype):
+    """As in PyTorch: a -inf logit is a class of probability 0, which gets gradient 0."""
+    x = np.array([[0.0, -np.inf, 1.0], [2.0, 0.5, -np.inf]], dtype)
+    xv = Value(x)
+    out = losses.softmax_cross_entropy(xv, np.array([0, 1]), reduction="none")
+    expected = special.logsumexp(x.astype(float), axis=1) - [0.0, 0.5]
+    np.testing.assert_allclose(out.data, expected, rtol=1e-6)
+    out.sum().backward()
+    expected_grad = special.softmax(x.astype(float), axis=1) - [[1.0, 0, 0], [0, 1, 0]]
+    np.testing.assert_allclose(xv.grad, expected_grad, atol=1e-6)
+    assert xv.grad[0, 1] == 0 and xv.grad[1, 2] == 0
+    # the target masked out: the loss is +inf (probability 0), the gradient stays finite
+    xv = Value(x)
+    out = losses.softmax_cross_entropy(xv, np.array([1, 0]))
+    assert out.item() == np.inf
+    out.backward()
+    assert np.isfinite(xv.grad).all() and xv.grad[0, 1] == pytest.approx(-0.5)
+
+
+def test_gradcheck_softmax_cross_entropy_with_a_masked_class():
+    mask = np.array([[0.0, -np.inf, 0.0, 0.0], [0.0, 0.0, 0.0, -np.inf]])
+    x = np.random.default_rng(3).normal(size=mask.shape)
+    f = lambda x: losses.softmax_cross_entropy(x + mask, np.array([2, 0]))
+    assert gradcheck(f, x)
+    assert gradcheck(lambda x: (grad(f)(x) ** 2).sum(), x)  # second order
+
+
+@pytest.mark.parametrize(
+    "logits, targets, message",
+    [
+        ([[np.inf, 0.0]], [0], r"logits\[0, 0\] = inf; logits must be finite or -inf"),
+        ([[0.0, 1.0], [-np.inf, -np.inf]], [0, 1], r"row 1 of logits is -inf in every class"),
+        ([-np.inf, -np.inf], 0, r"logits is -inf in every class"),
+        ([[0.0, -np.inf]], [[1.0, 0.0]], r"logits\[0, 1\] = -inf; logits must be finite"),
+    ],
+)
+def test_softmax_cross_entropy_rejects_what_masking_cannot_mean(logits, targets, message):
+    with pytest.raises(ValueError, match=message):
+        losses.softmax_cross_entropy(np.array(logits), np.array(targets))
