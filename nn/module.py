@@ -156,15 +156,19 @@ class Module:
         return ""
 
     def __repr__(self) -> str:
+        """The module tree as PyTorch prints it, and after each module that has parameters,
+        how many numbers they hold (a container's count is its whole subtree's)."""
         children = [
             f"({name}): " + repr(child).replace("\n", "\n  ")
             for name, child in self._members()
             if isinstance(child, Module)
         ]
+        n = sum(np.size(p.data) for p in self.parameters())
+        count = f"  # {n:,} parameter{'s' * (n != 1)}" if n else ""
         if not children:
-            return f"{type(self).__name__}({self.extra_repr()})"
+            return f"{type(self).__name__}({self.extra_repr()}){count}"
         lines = ([self.extra_repr()] if self.extra_repr() else []) + children
-        return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"
+        return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + f"\n){count}"
 
 
 def load(path: PathLike) -> dict[str, np.ndarray]:

@@ -99,11 +99,21 @@ def test_zero_grad_train_eval_and_repr():
     net.train()
     assert all(m.training for m in net.modules())
 
-    model = nn.Sequential(nn.Dense(64, 128), nn.ReLU(), nn.Dense(128, 10, bias=False))
-    assert repr(model) == (
-        "Sequential(\n  (0): Dense(64, 128)\n  (1): ReLU()\n  (2): Dense(128, 10, bias=False)\n)"
+    model = nn.Sequential(
+        nn.Dense(64, 128), nn.ReLU(), nn.Sequential(nn.Dense(128, 10, bias=False), nn.Softmax())
     )
-    assert repr(nn.Softmax()) == "Softmax(axis=-1)"
+    assert repr(model) == (
+        "Sequential(\n"
+        "  (0): Dense(64, 128)  # 8,320 parameters\n"
+        "  (1): ReLU()\n"
+        "  (2): Sequential(\n"
+        "    (0): Dense(128, 10, bias=False)  # 1,280 parameters\n"
+        "    (1): Softmax(axis=-1)\n"
+        "  )  # 1,280 parameters\n"
+        ")  # 9,600 parameters"
+    )
+    assert repr(nn.Softmax()) == "Softmax(axis=-1)"  # no parameters: no count
+    assert repr(nn.Dense(1, 1, bias=False)) == "Dense(1, 1, bias=False)  # 1 parameter"
 
 
 def test_sequential_indexing_and_len():
