@@ -92,9 +92,14 @@ def _walk(root: Value) -> list:
 
 
 def _module_name(module) -> str:
-    """``fc1: Dense(64, 128)``; a container shows its class name only."""
+    """``fc1: Dense(64, 128)``, the class and its ``extra_repr()`` as in the module's repr (but
+    without the parameter count); a container shows its class name only."""
     cls = type(module).__name__
-    text = repr(module) if "\n" not in repr(module) else cls
+    text = repr(module)
+    if "\n" in text:
+        text = cls
+    elif hasattr(module, "extra_repr"):
+        text = f"{cls}({module.extra_repr()})"
     name = getattr(module, "_name", "") or cls
     return text if name == cls else f"{name}: {text}"
 
