@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import ctypes
 import gc
 import os
 import platform
@@ -88,7 +89,29 @@ def limit_threads(n: int) -> tuple[contextlib.AbstractContextManager, str]:
     return ctx, "pools: " + (", ".join(pools) or "none found")
 
 
-def environment(threads: int, pinned: str) -> list[str]:
+# glibc's mallopt parameters and the ceiling of its dynamic mmap threshold on 64-bit Linux
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD, MMAP_THRESHOLD_MAX = -1, -3, 32 << 20
+
+
+def fix_malloc() -> str:
+    """Fix glibc malloc's mmap and trim thresholds for the run; describe what was done.
+
+    glibc raises both as it sees large blocks freed, so in one process whether an engine's
+    arrays reuse freed heap or take fresh pages depends on what ran before it: at W3 batch 1024
+    HIPS autograd's median sample took 0 to ~350 page faults per step from run to run, and ours
+    ~200 in some runs (none alone in a process). Fixed where the dynamic ones end up (mmap at
+    its 32 MiB ceiling, trim at twice that), no engine's allocations depend on another's.
+    """
+    mallopt = getattr(ctypes.CDLL(None), "mallopt", None)  # None: not glibc (macOS)
+    if mallopt is None or not (
+        mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_MAX)
+        and mallopt(M_TRIM_THRESHOLD, 2 * MMAP_THRESHOLD_MAX)
+    ):
+        return "malloc: no glibc mallopt, thresholds left dynamic"
+    return "malloc: glibc mmap threshold 32 MiB, trim threshold 64 MiB, fixed for the run"
+
+
+def environment(threads: int, pinned: str, malloc: str) -> list[str]:
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     nproc = len(os.sched_getaffinity(0))
     torch = peers.get("torch")
@@ -103,6 +126,7 @@ def environment(threads: int, pinned: str) -> list[str]:
         f"machine: load avg {load} (1/5/15 min), nproc {nproc}, CPU {cpu_model()}",
         "versions: " + ", ".join(versions),
         f"threads: {threads} for NumPy BLAS and torch ({pinned})",
+        malloc,
         "method: one process, warm-up, interleaved rotating rounds, median; ours/engine is the "
         "median of same-round ratios; imports gc.freeze()d, gc.collect() before each sample, "
         "GC on unless the engine says 'gc off'",
@@ -115,7 +139,7 @@ def main(argv=None) -> int:
         peers.get(name)  # import everything up front (so every BLAS pool is pinned below)
     ctx, pinned = limit_threads(args.threads)
     gc.freeze()  # keep import-time objects out of every collection
-    env = environment(args.threads, pinned)
+    env = environment(args.threads, pinned, fix_malloc())
     print("\n".join(env), flush=True)
     rows, problems = [], []
     t_start = time.perf_counter()

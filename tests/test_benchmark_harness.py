@@ -1,5 +1,6 @@
 """The benchmark harness's ratio and verdict: ours/engine is the median of same-round ratios."""
 
+import platform
 import time
 
 import pytest
@@ -89,3 +90,11 @@ def test_a_case_gets_at_least_min_rounds_and_at_most_max_rounds(
     rows, problems = table_rows(case, results)
     assert not problems and rows[1][7] == "PASS"
     assert rows[0][8] == (f"{timed} rounds" if min_rounds else "")  # said where it differs
+
+
+def test_malloc_thresholds_are_fixed_on_glibc_and_reported_either_way():
+    from benchmarks.__main__ import fix_malloc
+
+    glibc = platform.libc_ver()[0] == "glibc"
+    expected = "fixed for the run" if glibc else "left dynamic"
+    assert fix_malloc().endswith(expected)
