@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from . import ops
 from .value import Value, _state, backprop, no_grad
 
 _depth = 0  # how many grad() or gradcheck() calls are evaluating their function right now
@@ -46,6 +47,8 @@ def _gradients(out: Value, wrt: list, create_graph: bool) -> list:
     grads = []
     for v in wrt:
         g = found.get(v)
+        if isinstance(g, np.generic) and type(v.data) is not float:
+            g = np.asarray(g)  # a sum of 0-d arrays is a NumPy scalar: give the 0-d array
         if g is None:
             g = 0.0 if type(v.data) is float else np.zeros_like(v.data)
             g = Value(g, requires_grad=False) if create_graph else g
@@ -71,12 +74,18 @@ def value_and_grad(f: Callable, argnums: int | tuple = 0) -> Callable:
         nested = _depth > 0
         args = list(args)
         wrt = []
-        for i in nums:
-            a = args[i]
-            v = a if isinstance(a, Value) and a.requires_grad else Value(getattr(a, "data", a))
-            args[i] = v
-            wrt.append(v)
         with _tracing():  # a gradient needs a graph, even under no_grad()
+            for i in nums:
+                a = args[i]
+                if nested and isinstance(a, Value) and a.requires_grad:
+                    # A new node over a: the derivative is taken with respect to this argument
+                    # only (not to other uses of a, e.g. in a closure), while the outer grad
+                    # can still differentiate through it.
+                    v = a._unary(ops.identity)
+                else:
+                    v = Value(getattr(a, "data", a))
+                args[i] = v
+                wrt.append(v)
             out = f(*args, **kwargs)
             grads = _gradients(out, wrt, create_graph=nested)
         value = out if nested else out.data

@@ -176,6 +176,11 @@ def _pow(x, y):
     return math.nan if type(r) is complex else r  # (-8.0) ** 0.5 is nan, as in NumPy
 
 
+def power(x, y):
+    """x ** y on raw data (floats as NumPy: nan, not complex) and on Values alike."""
+    return _pow(x, y) if is_raw(x) and is_raw(y) else x**y
+
+
 def _logsumexp(x, axis, keepdims):
     """log sum exp x, shifted by the max so that nothing overflows."""
     if type(x) is float or x.ndim == 0:
@@ -389,11 +394,13 @@ div = Primitive("/", operator.truediv,
 # As in PyTorch: d(x^y)/dx = y x^(y-1) is 0 where y = 0 (x^(y-1+[y=0]) keeps 0 * inf away),
 # and d(x^y)/dy = x^y log x is 0 where x = 0 (log(x + [x=0]) is 0 there).
 pow_ = Primitive("**", _pow,
-                 lambda g, ans, x, y: g * y * x ** (y - 1 + mask(raw(y) == 0, raw(y))),
+                 lambda g, ans, x, y: g * y * power(x, y - 1 + mask(raw(y) == 0, raw(y))),
                  lambda g, ans, x, y: g * ans * log(x + mask(raw(x) == 0, raw(x))))
 matmul = Primitive("@", operator.matmul,
                    lambda g, ans, x, y: _matmul_vjp(g, x, y, 0),
                    lambda g, ans, x, y: _matmul_vjp(g, x, y, 1))
+identity = Primitive("identity", lambda x: x,                 # grad() wraps an argument
+                     lambda g, ans, x: g)                      # that is already in a graph
 neg = Primitive("neg", operator.neg,
                 lambda g, ans, x: -g)
 exp_ = Primitive("exp", _elementwise(math.exp, np.exp),

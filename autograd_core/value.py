@@ -60,6 +60,8 @@ def _as_data(x, dtype=None):
         x = x.data
     if dtype is not None:
         x = np.asarray(x, dtype=dtype)
+        if x.dtype.kind != "f":
+            raise TypeError(f"Value holds real floating-point numbers, not dtype={x.dtype}")
         return float(x) if x.dtype == np.float64 and x.ndim == 0 and dtype is float else x
     if type(x) is float:
         return x
@@ -212,6 +214,12 @@ class Value:
     def __neg__(self) -> Value:
         return self._unary(ops.neg)
 
+    def __pos__(self) -> Value:
+        return self
+
+    def __abs__(self) -> Value:
+        return self.abs()
+
     def __getitem__(self, idx) -> Value:
         return self._unary(ops.getitem, _raw_index(idx))
 
@@ -261,9 +269,8 @@ class Value:
 
     def mean(self, axis=None, keepdims: bool = False) -> Value:
         """sum / n over ``axis``."""
-        axis = _axis(axis)
-        n = self.size if axis is None else int(np.prod([self.shape[a] for a in _axes(axis)]))
-        return self.sum(axis, keepdims) / float(n)
+        total = self.sum(axis, keepdims)  # checks the axis as NumPy does
+        return total / float(self.size // total.size if total.size else 1)
 
     def max(self, axis=None, keepdims: bool = False) -> Value:
         """max over ``axis``; the gradient is split evenly between tied maxima."""
@@ -298,6 +305,9 @@ class Value:
     def transpose(self, *axes) -> Value:
         """Axes permuted (reversed when none are given), as ndarray.transpose."""
         axes = None if axes == () or (len(axes) == 1 and axes[0] is None) else _ints(axes)
+        for a in axes or ():  # as NumPy: -ndim <= axis < ndim (the VJP needs them >= 0)
+            if not -self.ndim <= a < self.ndim:
+                raise np.exceptions.AxisError(a, self.ndim)
         return self._unary(ops.transpose, axes and tuple(a % self.ndim for a in axes))
 
     @property
@@ -343,7 +353,8 @@ class Value:
         """d(root)/d(self) summed over backward passes; zeros until a pass reaches this node."""
         if self._grad is None:
             return 0.0 if type(self.data) is float else np.zeros_like(self.data)
-        return self._grad
+        # a sum of 0-d arrays is a NumPy scalar: read it as the 0-d array it stands for
+        return np.asarray(self._grad) if isinstance(self._grad, np.generic) else self._grad
 
     @grad.setter
     def grad(self, g) -> None:
@@ -435,10 +446,6 @@ def apply(prim: ops.Primitive, *inputs, params: tuple = ()) -> Value:
     if len(inputs) == 1:
         return x._unary(prim, *params)
     return x._binary(prim, inputs[1], params)
-
-
-def _axes(axis) -> tuple:
-    return (axis,) if isinstance(axis, int) else tuple(axis)
 
 
 def _axis(axis):

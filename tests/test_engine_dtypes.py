@@ -78,6 +78,15 @@ def test_numpy_scalars_behave_like_0d_arrays(scalar, dtype):
     np.testing.assert_allclose(out.data, np.asarray(scalar) * arr32)
 
 
+def test_a_0d_float32_gradient_summed_over_two_paths_is_a_0d_array():
+    # NumPy adds two 0-d arrays into a NumPy scalar; a grad has its Value's kind and dtype
+    w = Value(np.array(3.0, np.float32))
+    (w * w + w).backward()
+    assert type(w.grad) is np.ndarray and w.grad.dtype == np.float32 and w.grad == 7.0
+    g = grad(lambda x: x * x)(np.array(3.0, np.float32))
+    assert type(g) is np.ndarray and g.dtype == np.float32 and g == 6.0
+
+
 def test_numpy_scalar_with_a_python_float_value_gives_a_0d_array():
     out = np.float64(2.0) * Value(3.0)
     assert isinstance(out, Value)

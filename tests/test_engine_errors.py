@@ -124,3 +124,25 @@ def test_item_of_a_tensor_names_the_shape():
 def test_non_real_data_is_refused(data):
     with pytest.raises(TypeError):
         Value(data)
+
+
+@pytest.mark.parametrize("dtype", [int, np.int32, bool, complex], ids=str)
+def test_a_dtype_that_is_not_floating_point_is_refused_by_name(dtype):
+    # an integer Value would truncate its gradients (0.5 -> 0) without a word
+    with pytest.raises(TypeError, match=f"dtype={np.dtype(dtype)}"):
+        Value(np.array([1.0, 2.0]), dtype=dtype)
+
+
+@pytest.mark.parametrize("axes", [(1, 2), (0, 3), (0, -3)], ids=str)
+def test_transpose_axes_out_of_range_raise_as_in_numpy(axes):
+    v = Value(np.zeros((2, 3)))
+    with pytest.raises(np.exceptions.AxisError, match="out of bounds"):
+        np.zeros((2, 3)).transpose(*axes)
+    with pytest.raises(np.exceptions.AxisError, match="out of bounds"):
+        v.transpose(*axes)
+
+
+@pytest.mark.parametrize("axis", [2, -3, (0, 2)], ids=str)
+def test_mean_over_an_axis_out_of_range_names_it_as_sum_does(axis):
+    with pytest.raises(np.exceptions.AxisError, match="out of bounds for array of dimension 2"):
+        Value(np.ones((2, 3))).mean(axis=axis)

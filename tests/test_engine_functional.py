@@ -293,6 +293,18 @@ def test_grad_of_a_value_argument():
     np.testing.assert_array_equal(grad(lambda v: (v * v).sum())(x), [2.0, 6.0])
 
 
+def test_grad_differentiates_its_argument_only_not_other_uses_of_the_same_value():
+    # As in JAX and HIPS autograd: d/dy (y x) at y = x is x, even when y is x itself.
+    x = Value(3.0)
+    assert grad(lambda y: y * x)(x) == 3.0
+    # Nested, the inner derivative holds the closure's x fixed: d/dy (y^2 x) = 2 y x, at y = x
+    # that is 2 x^2, whose derivative is 4 x = 12 (not 3 x^2 = 27 differentiated).
+    assert grad(lambda x: grad(lambda y: y * y * x)(x))(3.0) == pytest.approx(12.0)
+    assert grad(lambda x: grad(lambda a, b: a * a * b)(x, x))(3.0) == pytest.approx(12.0)
+    hess = grad(lambda x: grad(lambda y: (y * y * x).sum())(x).sum())(np.array([1.0, 2.0]))
+    np.testing.assert_allclose(hess, [4.0, 8.0])  # d/dx_i sum_j 2 x_j^2 = 4 x_i
+
+
 def test_value_and_grad():
     f = lambda x: (x**2).sum() + 1.0
     v, g = value_and_grad(f)(np.array([1.0, 2.0]))

@@ -388,6 +388,16 @@ def test_reductions_of_a_python_float(name):
     out.backward()
     assert v.grad == pytest.approx(1.0)
     check_grad(lambda u: op(u, None, False), 0.7)
+    assert float(op(Value(0.7), 0, False)) == pytest.approx(0.7)  # axis 0 of a 0-d, as NumPy
+
+
+def test_builtin_abs_and_unary_plus():
+    x = Value(np.array([-2.0, 3.0]))
+    y = abs(x)
+    assert y.op == "abs" and (+x) is x
+    y.sum().backward()
+    np.testing.assert_array_equal(y.data, [2.0, 3.0])
+    np.testing.assert_array_equal(x.grad, [-1.0, 1.0])
 
 
 def test_sum_mean_max_gradients_have_the_closed_forms():

@@ -187,6 +187,19 @@ def test_pow_exponent_gradient_at_a_zero_base_is_zero():
     np.testing.assert_allclose(a.grad, [0.0, 12.0])
 
 
+@pytest.mark.filterwarnings("ignore:invalid value encountered in power")  # NumPy's own, on arrays
+@pytest.mark.parametrize(
+    "make", [float, np.array, lambda x: np.array([x])], ids=["float", "0-d", "1-d"]
+)
+def test_negative_base_to_a_fractional_power_is_nan_with_a_nan_gradient(make):
+    # as NumPy: (-8) ** (1/3) is nan, and so is its derivative; a Python float must not give a
+    # complex number whose real part passes for a gradient
+    a = Value(make(-8.0))
+    y = a ** (1 / 3)
+    (y if y.size == 1 and y.ndim == 0 else y.sum()).backward()
+    assert np.isnan(np.asarray(y.data)).all() and np.isnan(np.asarray(a.grad)).all()
+
+
 def test_pow_with_exponent_zero_has_zero_gradient_at_a_zero_base():
     """d/dx x**0 = 0 everywhere (x**0 = 1, also at 0 as in NumPy); PyTorch gives 0, not nan.
 
