@@ -185,6 +185,8 @@ def _logsumexp(x, axis, keepdims):
     """log sum exp x, shifted by the max so that nothing overflows."""
     if type(x) is float or x.ndim == 0:
         return x if type(x) is float else x.copy()  # the log-sum-exp of one number is itself
+    if x.size == 0:  # log of an empty sum: -inf (max has no identity for the shift)
+        return np.full(reduced_shape(x.shape, axis, keepdims), -np.inf, x.dtype)
     m = max_kept(x, axis)
     m[~np.isfinite(m)] = 0  # all -inf (or inf) along the axis: no shift
     with np.errstate(divide="ignore"):

@@ -277,6 +277,18 @@ def test_log_softmax_of_huge_logits(no_warnings):
     np.testing.assert_allclose(v.grad, expected, rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("axis, keepdims", [(0, False), (1, True), (None, False)])
+def test_logsumexp_over_an_empty_axis_is_minus_inf(no_warnings, axis, keepdims):
+    # log of an empty sum, as scipy.special.logsumexp and torch.logsumexp give
+    x = np.zeros((0, 3), np.float32)
+    v = Value(x)
+    out = v.logsumexp(axis=axis, keepdims=keepdims)
+    assert out.shape == x.sum(axis=axis, keepdims=keepdims).shape and out.dtype == np.float32
+    assert np.all(out.data == -np.inf)
+    out.sum().backward()
+    assert v.grad.shape == (0, 3)
+
+
 @pytest.mark.parametrize("axis, keepdims", [(None, False), (0, False), (1, True), ((0, 1), False)])
 def test_logsumexp_of_huge_logits(no_warnings, axis, keepdims):
     x = np.array([[1000.0, 999.0, -1000.0], [-1000.0, -1000.0, -1001.0]])
