@@ -259,7 +259,7 @@ def table_rows(case: Case, results: list[Result]) -> tuple[list[list[str]], list
             else:
                 verdict = "PASS" if r <= case.target[1] else "MISS"
         note = res.error or res.note
-        if res is ours and case.min_rounds and res.samples:
+        if res is ours and (case.min_rounds or case.max_rounds) and res.samples:
             note = f"{len(res.samples)} rounds" + (f"; {note}" if note else "")
         if res.mismatch:
             verdict = (verdict + " " if verdict else "") + "MISMATCH"
