@@ -335,6 +335,11 @@ def _relu_vjp(g, ans, x):
     return g * (raw(x) > 0)
 
 
+def _getitem(x, idx):
+    """x[idx]; a scalar float is indexed as the 0-d array it stands for (v[()], v[None])."""
+    return (np.asarray(x) if type(x) is float else x)[idx]
+
+
 def _clip(x, lo, hi):
     if type(x) is float:
         return min(x if lo is None else max(x, lo), math.inf if hi is None else hi)
@@ -446,7 +451,7 @@ reshape = Primitive("reshape", np.reshape,
 transpose = Primitive("transpose", np.transpose,
                       lambda g, ans, x, axes:
                       g.transpose(None if axes is None else tuple(np.argsort(axes))))
-getitem = Primitive("getitem", operator.getitem,
+getitem = Primitive("getitem", _getitem,
                     lambda g, ans, x, idx: scatter(g, shape(x), idx))
 scatter_ = Primitive("scatter", _scatter,                    # the adjoint of getitem
                      lambda g, ans, x, shp, idx: g[idx])

@@ -564,6 +564,16 @@ def test_repeated_indices_accumulate():
     np.testing.assert_array_equal(m.grad, [[0.0, 0.0], [2.0, 0.0]])
 
 
+@pytest.mark.parametrize("idx", [(), Ellipsis, None, (None, None)], ids=repr)
+def test_indexing_a_scalar_as_numpy_indexes_a_0d_array(idx):
+    for make in (float, np.array):  # a Python-float scalar and a 0-d array alike
+        v = Value(make(2.0))
+        out = v[idx]
+        assert out.shape == np.array(2.0)[idx].shape and float(out.sum()) == 2.0
+        (out * 3).sum().backward()
+        assert v.grad == 3.0 and type(v.grad) is type(v.data)
+
+
 def test_indexing_a_1d_value_to_a_scalar():
     v = Value(np.array([1.0, 2.0, 3.0]))
     s = v[1]
