@@ -44,12 +44,15 @@ class Graph(graphviz.Digraph):
 
 
 _ID = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|-?(\.[0-9]+|[0-9]+(\.[0-9]*)?)")
+_KEYWORDS = {"node", "edge", "graph", "digraph", "subgraph", "strict"}  # any case, in DOT
 
 
 def _quote(value) -> str:
     """A DOT attribute value: HTML-like labels and plain identifiers as they are, else quoted."""
     text = str(value)
-    if (text.startswith("<") and text.endswith(">")) or _ID.fullmatch(text):
+    if text.startswith("<") and text.endswith(">"):
+        return text
+    if _ID.fullmatch(text) and text.lower() not in _KEYWORDS:
         return text
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 

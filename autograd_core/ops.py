@@ -261,7 +261,10 @@ def one_where_both_zero(x, y):
     if _positive(y):
         return y
     xr, yr = raw(x), raw(y)
-    return y + (1.0 if isinstance(yr, (int, float)) else mask((xr == 0) & (yr == 0), yr))
+    both_zero = (xr == 0) & (yr == 0)
+    if isinstance(both_zero, (bool, np.bool_)):  # two scalars
+        return y + 1.0 if both_zero else y
+    return y + mask(both_zero, yr if isinstance(yr, np.ndarray) else xr)
 
 
 def _xlogx_vjp(g, ans, x):

@@ -54,10 +54,27 @@ class scope:
         _state.scope = self.before
 
 
+def check_no_values_inside(x) -> None:
+    """Refuse a (nested) list or tuple holding Values: NumPy would turn it into a constant array
+    and their gradients would be lost without a word."""
+    stack = [x]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, Value):
+            raise TypeError(
+                "got a list holding Values: as an array they would be a constant and get no "
+                "gradient; pass their .data for a constant, or compute with the Values themselves"
+            )
+        if isinstance(item, (list, tuple)):
+            stack.extend(item)
+
+
 def _as_data(x, dtype=None):
     """Python numbers become floats, integer and bool arrays float64, float arrays keep dtype."""
     if isinstance(x, Value):
         x = x.data
+    elif isinstance(x, (list, tuple)):
+        check_no_values_inside(x)
     if dtype is not None:
         x = np.asarray(x, dtype=dtype)
         if x.dtype.kind != "f":

@@ -13,6 +13,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from autograd_core import Value
+from autograd_core.value import check_no_values_inside
 
 Tensor = Value | ArrayLike
 """A loss argument: a Value (differentiable) or anything NumPy turns into a float array."""
@@ -25,6 +26,7 @@ def as_value(x: Tensor) -> Value:
     """``x`` itself if it is a Value, else a constant Value (integers and bools become float64)."""
     if isinstance(x, Value):
         return x
+    check_no_values_inside(x)
     a = np.asarray(x)
     if not np.issubdtype(a.dtype, np.floating):
         a = a.astype(np.float64)

@@ -8,6 +8,7 @@ indices and dict keys: ``layers.0.weight``. An object reachable twice is listed 
 
 from __future__ import annotations
 
+import io
 import os
 import zipfile
 from collections.abc import Iterator, Mapping
@@ -109,6 +110,8 @@ class Module:
 
     def astype(self, dtype: Any) -> Module:
         """Convert every parameter's data to ``dtype`` in place (grads are reset); returns self."""
+        if np.dtype(dtype).kind != "f":
+            raise TypeError(f"parameters hold floating-point numbers, not dtype={np.dtype(dtype)}")
         for p in self.parameters():
             p.data = np.asarray(p.data).astype(dtype)
             p.zero_grad()
@@ -146,9 +149,18 @@ class Module:
             params[name].data = value
 
     def save(self, path: PathLike) -> None:
-        """Write ``state_dict()`` to exactly ``path`` as a NumPy ``.npz`` (no pickle)."""
-        with open(path, "wb") as f:  # a file handle keeps np.savez from appending ".npz"
-            np.savez(f, **self.state_dict())
+        """Write ``state_dict()`` to exactly ``path`` as a NumPy ``.npz`` (no pickle).
+
+        The archive is built in memory first (as ``np.savez`` lays it out: one ``name.npy`` per
+        entry, so any parameter name works, even ``file``), then written in one go.
+        """
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as archive:
+            for name, array in self.state_dict().items():
+                with archive.open(f"{name}.npy", "w", force_zip64=True) as f:
+                    np.lib.format.write_array(f, array, allow_pickle=False)
+        with open(path, "wb") as f:
+            f.write(buf.getbuffer())
 
     # -- printing ----------------------------------------------------------------------------------
     def extra_repr(self) -> str:

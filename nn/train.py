@@ -36,7 +36,7 @@ def _evaluate(model: Module, loss_fn: Callable, X: np.ndarray, y: np.ndarray):
     model.eval()
     with no_grad():
         out = model(X)
-        loss = float(np.asarray(loss_fn(out, y).data))
+        loss = loss_fn(out, y).item()
     model.train()
     return loss, _n_correct(out.data, y)
 
@@ -97,7 +97,7 @@ def fit(
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-            total += float(np.asarray(loss.data)) * len(idx)
+            total += loss.item() * len(idx)
             n = _n_correct(out.data, y[idx])
             correct = None if n is None or correct is None else correct + n
         logs = {"loss": total / len(X), "accuracy": None if correct is None else correct / len(X)}

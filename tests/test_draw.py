@@ -159,3 +159,12 @@ def test_labels_with_quotes_and_angle_brackets_render():
     svg = draw_graph(c).pipe(format="svg")
     text = "".join(ET.fromstring(svg).itertext())
     assert 'a "quoted" <b> & c' in text and "exp(a)" in text
+
+
+@pytest.mark.parametrize("name", ["node", "Edge", "graph", "subgraph", "strict", "digraph"])
+def test_an_op_named_like_a_dot_keyword_still_draws(name):
+    from autograd_core import Primitive, apply
+
+    prim = Primitive(name, lambda x: x, lambda g, ans, x: g)
+    svg = draw_graph(apply(prim, Value(1.0))).pipe(format="svg").decode()
+    assert f">{name}<" in svg  # the op's box is labelled with its name

@@ -563,3 +563,26 @@ def test_gradcheck_softmax_cross_entropy_with_a_masked_class():
 def test_softmax_cross_entropy_rejects_what_masking_cannot_mean(logits, targets, message):
     with pytest.raises(ValueError, match=message):
         losses.softmax_cross_entropy(np.array(logits), np.array(targets))
+
+
+@pytest.mark.parametrize(
+    "p, q", [(1.0, 0.0), (0.5, 0.0), (0.0, 1.0), (0.0, 0.0), (1.0, 1.0), (0.3, 0.6)]
+)
+def test_binary_cross_entropy_of_python_float_scalars_matches_0d_arrays(p, q):
+    # x log 0 is -inf for x > 0: q = 0 with p > 0 costs +inf, on the float path as on arrays
+    values = {}
+    for make in (float, np.array):
+        pv, qv = Value(make(p)), Value(make(q))
+        loss = losses.binary_cross_entropy(pv, qv)
+        loss.backward()
+        values[make] = (float(loss.data), float(pv.grad), float(qv.grad))
+    np.testing.assert_array_equal(values[float], values[np.array])
+    impossible = (p > 0 and q == 0) or (p < 1 and q == 1)  # the model gave the truth 0
+    assert math.isinf(values[float][0]) == impossible and not math.isnan(values[float][0])
+
+
+def test_a_list_of_values_is_refused_rather_than_made_a_constant():
+    with pytest.raises(TypeError, match="list holding Values"):
+        losses.mse([Value(1.0), Value(2.0)], [0.0, 0.0])
+    with pytest.raises(TypeError, match="list holding Values"):
+        Value([[1.0, Value(2.0)]])

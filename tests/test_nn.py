@@ -423,3 +423,39 @@ def test_fit_binary_accuracy_regression_and_progress_bar(capsys):
 
     with pytest.raises(ValueError, match="samples"):
         nn.fit(reg, mse, nn.optim.SGD(reg.parameters(), lr=0.1), X, targets[:3], 1, 4)
+
+
+def test_fit_accepts_a_loss_of_size_one_of_any_shape():
+    # backward() and float() take a (1,)-shaped loss; fit read it with float(ndarray) and raised
+    # after the model had already been updated
+    X = np.array([[0.0], [1.0], [2.0], [3.0]])
+    reg = nn.Dense(1, 1, rng=0)
+    loss_11 = lambda out, t: ((out - t) ** 2).mean(axis=0)  # shape (1,)
+    history = nn.fit(reg, loss_11, nn.optim.SGD(reg.parameters(), lr=0.05), X, 2 * X, 20, 2,
+                     rng=0, progress=False)  # fmt: skip
+    assert history["loss"][-1] < 0.1 * history["loss"][0]
+
+
+def test_save_and_load_parameters_named_like_np_savez_arguments(tmp_path):
+    class Odd(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.file = Value(np.array([1.0, 2.0]))
+            self.allow_pickle = Value(np.array([[3.0]]))
+
+    path = tmp_path / "odd.npz"
+    Odd().save(path)
+    state = nn.load(path)
+    assert sorted(state) == ["allow_pickle", "file"]
+    np.testing.assert_array_equal(state["file"], [1.0, 2.0])
+    with np.load(path, allow_pickle=False) as npz:  # a plain .npz, as np.savez writes
+        np.testing.assert_array_equal(npz["allow_pickle"], [[3.0]])
+
+
+@pytest.mark.parametrize("dtype", [np.int64, bool], ids=str)
+def test_astype_to_a_dtype_that_is_not_floating_point_is_refused(dtype):
+    model = nn.MLP([2, 3], rng=0)
+    before = [p.data.copy() for p in model.parameters()]
+    with pytest.raises(TypeError, match=f"dtype={np.dtype(dtype)}"):
+        model.astype(dtype)
+    assert all(np.array_equal(a, p.data) for a, p in zip(before, model.parameters()))

@@ -146,3 +146,15 @@ def test_sgd_fits_a_linear_model():
         opt.step()
         losses.append(loss.item())
     assert losses[-1] < 1e-2 * losses[0]
+
+
+@pytest.mark.parametrize("opt", [nn.optim.SGD, nn.optim.Adam])
+def test_params_must_be_values_listed_once(opt):
+    model = nn.MLP([2, 3], rng=0)
+    with pytest.raises(TypeError, match=r"params\[0\] is a Dense, not a Value"):
+        opt(model, lr=0.1)  # the module, not model.parameters()
+    with pytest.raises(TypeError, match=r"params\[1\] is a ndarray"):
+        opt([model.parameters()[0], np.ones(3)], lr=0.1)
+    w = model.parameters()[0]
+    with pytest.raises(ValueError, match=r"params\[2\] is params\[0\] again"):
+        opt([w, model.parameters()[1], w], lr=0.1)  # it would be updated twice a step
