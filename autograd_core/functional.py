@@ -71,6 +71,8 @@ def value_and_grad(f: Callable, argnums: int | tuple = 0) -> Callable:
 
     @functools.wraps(f)
     def wrapped(*args, **kwargs):
+        if len({i % len(args) if -len(args) <= i < len(args) else i for i in nums}) < len(nums):
+            raise ValueError(f"argnums {argnums} names the same argument twice")
         nested = _depth > 0
         args = list(args)
         wrt = []

@@ -136,8 +136,8 @@ def sigmoid_(x):
 
 def mask(cond, like):
     """A constant 0/1 array from a boolean condition, in ``like``'s dtype."""
-    if isinstance(like, (int, float)):
-        return float(cond)
+    if isinstance(like, (int, float)):  # a scalar; cond is an array where it broadcast
+        return cond.astype(np.float64) if isinstance(cond, np.ndarray) else float(cond)
     return np.asarray(cond, dtype=like.dtype)
 
 
@@ -184,6 +184,7 @@ def power(x, y):
 def _logsumexp(x, axis, keepdims):
     """log sum exp x, shifted by the max so that nothing overflows."""
     if type(x) is float or x.ndim == 0:
+        check_0d_axis(axis)
         return x if type(x) is float else x.copy()  # the log-sum-exp of one number is itself
     if x.size == 0:  # log of an empty sum: -inf (max has no identity for the shift)
         return np.full(reduced_shape(x.shape, axis, keepdims), -np.inf, x.dtype)
@@ -194,12 +195,26 @@ def _logsumexp(x, axis, keepdims):
     return r if keepdims else r.reshape(reduced_shape(x.shape, axis, keepdims=False))
 
 
+def check_0d_axis(axis) -> None:
+    """Reducing a scalar: NumPy takes axis None, (), 0 or -1 (tuples of them); others are out
+    of bounds."""
+    for a in () if axis is None else (axis,) if isinstance(axis, int) else axis:
+        if a not in (0, -1):
+            raise np.exceptions.AxisError(a, 0)
+
+
 def _max(x, axis, keepdims):
-    return x if type(x) is float else x.max(axis=axis, keepdims=keepdims)
+    if type(x) is float:
+        check_0d_axis(axis)
+        return x
+    return x.max(axis=axis, keepdims=keepdims)
 
 
 def _sum(x, axis, keepdims):
-    return x if type(x) is float else x.sum(axis=axis, keepdims=keepdims)
+    if type(x) is float:
+        check_0d_axis(axis)
+        return x
+    return x.sum(axis=axis, keepdims=keepdims)
 
 
 def _softmax(x, axis):
@@ -264,6 +279,8 @@ def one_where_both_zero(x, y):
     both_zero = (xr == 0) & (yr == 0)
     if isinstance(both_zero, (bool, np.bool_)):  # two scalars
         return y + 1.0 if both_zero else y
+    if isinstance(y, np.ndarray):  # raw: y + 0 would turn -0.0 into 0.0 (and flip 1/y)
+        return np.where(both_zero, y.dtype.type(1), y)
     return y + mask(both_zero, yr if isinstance(yr, np.ndarray) else xr)
 
 
@@ -284,7 +301,7 @@ def _xlogy(x, y):
     y = one_where_both_zero(x, y)
     if type(x) is float and type(y) is float:
         return x * math.log(y) if y > 0 else x * _log(np.float64(y))
-    r = _log(y)
+    r = _log(y) if type(y) is not float else float(_log(y))  # a float must not widen x
     if type(r) is np.ndarray and r.shape == np.shape(x) and r.dtype == np.result_type(x, r):
         r *= x  # in place: one temporary, not two
         return r
@@ -344,7 +361,9 @@ def _getitem(x, idx):
 
 
 def _clip(x, lo, hi):
-    if type(x) is float:
+    if type(x) is float and not isinstance(lo, np.ndarray) and not isinstance(hi, np.ndarray):
+        if lo != lo or hi != hi:  # a NaN bound: NaN, as np.clip (max and min would skip it)
+            return math.nan
         return min(x if lo is None else max(x, lo), math.inf if hi is None else hi)
     return np.clip(x, lo, hi)
 

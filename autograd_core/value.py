@@ -2,8 +2,10 @@
 
 Every op records its primitive, its inputs and its parameters on the Value it returns; nothing
 else.  There are no closures, so the graph holds no reference cycles and is freed by reference
-counting as soon as its root is dropped.  ``backward`` walks the graph in reverse topological
-order, computed iteratively, and applies each primitive's VJPs (see ``ops.py``).
+counting as soon as its root is dropped (after ``backward(create_graph=True)`` a leaf's grad
+refers to the graph of its gradient: a cycle, as in PyTorch, freed by the cycle collector).
+``backward`` walks the graph in reverse topological order, computed iteratively, and applies
+each primitive's VJPs (see ``ops.py``).
 """
 
 from __future__ import annotations
@@ -304,6 +306,7 @@ class Value:
     def softmax(self, axis: int = -1) -> Value:
         """e^x / sum e^x along ``axis``, shifted by the max; J^T g = s (g - <g, s>)."""
         if self.ndim == 0:  # of one number: 1, as in PyTorch, with gradient 0
+            ops.check_0d_axis(_axis(axis))
             return self * 0.0 + 1.0
         return self._unary(ops.softmax, _axis(axis))
 
@@ -375,6 +378,9 @@ class Value:
 
     @grad.setter
     def grad(self, g) -> None:
+        if g is not None and np.shape(_data(g)) != self.shape:
+            shape = np.shape(_data(g))
+            raise ValueError(f"a grad of shape {shape} for a Value of shape {self.shape}")
         self._grad = g
 
     @property
@@ -402,9 +408,14 @@ class Value:
         differentiable Values, so they can be differentiated again.
         """
         seed = self._seed(grad, create_graph)
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            for _ in backprop(self, seed, create_graph=create_graph):
-                pass
+        before = _state.grad_enabled
+        _state.grad_enabled = before or create_graph  # a graph of the gradient, even in no_grad()
+        try:
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                for _ in backprop(self, seed, create_graph=create_graph):
+                    pass
+        finally:
+            _state.grad_enabled = before
 
     def _seed(self, grad, create_graph: bool):
         if not self.requires_grad:
@@ -426,7 +437,10 @@ class Value:
                     f"backward() seed has shape {np.shape(seed)}, but the Value has shape "
                     f"{self.shape}"
                 )
-            seed = float(seed) if type(self.data) is float else np.asarray(seed, self.dtype)
+            if np.iscomplexobj(seed):
+                raise TypeError("backward() seed is complex; gradients here are real")
+            # a copy: the seed becomes this node's .grad, which must not alias the caller's array
+            seed = float(seed) if type(self.data) is float else np.array(seed, self.dtype)
         if create_graph:
             return grad if isinstance(grad, Value) else Value(seed, requires_grad=False)
         return seed

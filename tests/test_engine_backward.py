@@ -467,3 +467,34 @@ def test_backward_steps_is_lazy():
     for _ in gen:
         pass
     assert x.grad == pytest.approx(3 * np.exp(6.0))
+
+
+def test_backward_with_create_graph_records_even_under_no_grad():
+    x = Value(np.array([1.0, 2.0]))
+    y = (x * x).sum()
+    with no_grad():
+        y.backward(create_graph=True)  # as torch: create_graph records the gradient's graph
+    assert x.grad.requires_grad
+    x.grad.sum().backward()  # d/dx sum(2x) = 2, added to the first pass's 2x
+    np.testing.assert_array_equal(np.asarray(x.grad.data), [4.0, 6.0])
+
+
+def test_an_explicit_seed_is_copied_and_must_be_real():
+    x = Value(np.array([1.0, 2.0]))
+    y = x * 2.0
+    seed = np.ones(2)
+    y.backward(seed)
+    seed[0] = 100.0  # the caller's array is theirs: the root's grad does not follow it
+    np.testing.assert_array_equal(y.grad, [1.0, 1.0])
+    with pytest.raises(TypeError, match="complex"):
+        (x * 2.0).backward(np.array([1 + 5j, 2]))
+
+
+def test_assigning_a_grad_of_the_wrong_shape_raises():
+    x = Value(np.zeros(3))
+    x.grad = np.ones(3)
+    with pytest.raises(ValueError, match=r"\(2, 3\).*\(3,\)"):
+        x.grad = np.zeros((2, 3))
+    np.testing.assert_array_equal(x.grad, np.ones(3))
+    x.grad = None  # as zero_grad()
+    np.testing.assert_array_equal(x.grad, np.zeros(3))

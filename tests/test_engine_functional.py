@@ -437,3 +437,11 @@ def test_gradients_returned_by_grad_are_independent_writable_arrays():
     assert ga.flags.writeable and gb.flags.writeable
     ga[0] = 5.0
     assert np.array_equal(gb, np.ones(3))
+
+
+@pytest.mark.parametrize("argnums", [(0, 0), (0, -2), (1, -1)], ids=str)
+def test_argnums_naming_one_argument_twice_raises(argnums):
+    f = lambda x, y: x * x * y  # the second entry would replace the first's variable: a 0
+    with pytest.raises(ValueError, match="same argument twice"):
+        grad(f, argnums)(2.0, 3.0)
+    assert grad(f, (0, 1))(2.0, 3.0) == (12.0, 4.0)

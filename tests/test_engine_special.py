@@ -311,3 +311,43 @@ def test_softmax_of_float32_huge_logits_stays_finite(no_warnings):
     np.testing.assert_allclose(out.data, sp.softmax(x.astype(np.float64)), rtol=1e-5, atol=1e-30)
     (out * np.arange(4, dtype=np.float32)).sum().backward()
     assert v.grad.dtype == np.float32 and np.all(np.isfinite(v.grad))
+
+
+@pytest.mark.parametrize("lo, hi", [(np.nan, None), (None, np.nan), (np.nan, np.nan)])
+def test_clip_with_a_nan_bound_is_nan_on_scalars_as_on_arrays(lo, hi):
+    for make in (float, np.array, lambda x: np.array([x])):  # np.clip and torch.clamp agree
+        v = Value(make(0.5))
+        out = v.clip(lo, hi)
+        out.sum().backward()
+        assert np.isnan(out.data).all() and float(np.sum(v.grad)) == 0.0
+
+
+def test_clip_of_a_scalar_with_array_bounds_broadcasts_as_np_clip():
+    v = Value(-1.0)
+    out = v.clip(np.array([0.0, -2.0, 1.0]))
+    np.testing.assert_array_equal(out.data, np.clip(-1.0, [0.0, -2.0, 1.0], None))
+    out.sum().backward()
+    assert v.grad == 1.0  # only the middle entry passes x through
+
+
+def test_xlogy_gradient_in_y_at_minus_zero_keeps_its_sign(no_warnings):
+    # d/dy x log y = x / y: -inf at y = -0.0 for x > 0, as torch.xlogy gives, on every path
+    for make in (float, np.array, lambda t: np.array([t])):
+        x, y = Value(make(2.0)), Value(make(-0.0))
+        x.xlogy(y).sum().backward()
+        assert float(np.sum(y.grad)) == -np.inf
+
+
+def test_xlogy_of_float32_by_a_python_float_stays_float32():
+    for x in (np.array(0.5, np.float32), np.array([0.5, 0.0], np.float32)):
+        assert Value(x).xlogy(2.0).dtype == np.float32
+
+
+@pytest.mark.parametrize("op", ["sum", "max", "mean", "logsumexp", "softmax", "log_softmax"])
+def test_reducing_a_scalar_over_an_axis_out_of_range_raises_as_numpy(op):
+    for make in (float, np.array):
+        v = Value(make(0.7))
+        for axis in (0, -1):  # a 0-d array takes these, as in NumPy
+            getattr(v, op)(axis=axis)
+        with pytest.raises(np.exceptions.AxisError, match="out of bounds"):
+            getattr(v, op)(axis=5)
