@@ -479,6 +479,8 @@ scatter_ = Primitive("scatter", _scatter,                    # the adjoint of ge
                      lambda g, ans, x, shp, idx: g[idx])
 broadcast_to = Primitive("broadcast_to", np.broadcast_to,
                          lambda g, ans, x, shp: sum_to(g, shape(x)))
+astype_ = Primitive("astype", lambda x, dtype: np.asarray(x, dtype),  # casts a gradient of
+                    lambda g, ans, x, dtype: astype(g, np.result_type(raw(x))))  # create_graph
 # fmt: on
 
 
@@ -488,3 +490,8 @@ def scatter(g, shp, idx):
 
 def broadcast_to_(x, shp):
     return x._unary(broadcast_to, shp)
+
+
+def astype(x, dtype):
+    """``x`` in ``dtype``: a cast of raw data, or a node (cast back by its VJP) on a Value."""
+    return np.asarray(x, dtype) if is_raw(x) else x._unary(astype_, np.dtype(dtype))

@@ -441,9 +441,12 @@ class Value:
                 raise TypeError("backward() seed is complex; gradients here are real")
             # a copy: the seed becomes this node's .grad, which must not alias the caller's array
             seed = float(seed) if type(self.data) is float else np.array(seed, self.dtype)
-        if create_graph:
-            return grad if isinstance(grad, Value) else Value(seed, requires_grad=False)
-        return seed
+        if not create_graph:
+            return seed
+        if not isinstance(grad, Value):
+            return Value(seed, requires_grad=False)
+        same = type(self.data) is float or grad.dtype == self.dtype
+        return grad if same else ops.astype(grad, self.dtype)  # a grad has its Value's dtype
 
     def __repr__(self) -> str:
         name = f"{self.label!r}, " if self.label else ""
@@ -554,8 +557,9 @@ def _fit(g, like):
         if type(g) is Value:
             return g if g.shape == () else g.sum()
         return float(np.sum(g))
-    if type(g) is Value:
-        return ops.sum_to(g, like.shape)
+    if type(g) is Value:  # create_graph: the same, as nodes
+        g = ops.sum_to(g, like.shape)
+        return g if g.dtype == like.dtype else ops.astype(g, like.dtype)
     if type(g) is not np.ndarray or g.shape != like.shape:
         g = ops.sum_to(np.asarray(g), like.shape)
     return g if g.dtype == like.dtype else g.astype(like.dtype)

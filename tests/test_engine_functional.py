@@ -445,3 +445,22 @@ def test_argnums_naming_one_argument_twice_raises(argnums):
     with pytest.raises(ValueError, match="same argument twice"):
         grad(f, argnums)(2.0, 3.0)
     assert grad(f, (0, 1))(2.0, 3.0) == (12.0, 4.0)
+
+
+def test_create_graph_gradients_have_their_values_dtype_when_dtypes_mix():
+    # as the plain backward pass: float32 x times a float64 constant gives x a float32 grad
+    x = Value(np.array([1.0, 2.0], np.float32))
+    ((x * x) * np.array([1.0, 2.0])).sum().backward(create_graph=True)
+    assert x.grad.dtype == np.float32
+    np.testing.assert_array_equal(x.grad.data, [2.0, 8.0])
+    first = x.grad
+    x.zero_grad()
+    first.sum().backward()  # and the second derivative too
+    assert x.grad.dtype == np.float32
+    np.testing.assert_array_equal(x.grad, [2.0, 4.0])
+    y = Value(np.array([1.0, 2.0]))
+    z = y * 3.0
+    z.backward(Value(np.ones(2, np.float32)), create_graph=True)  # a float32 seed
+    assert y.grad.dtype == z.grad.dtype == np.float64
+    f = lambda x: grad(lambda y: (y * y * np.array([1.0, 2.0])).sum())(x).sum()
+    assert grad(f)(np.array([1.0, 2.0], np.float32)).dtype == np.float32
