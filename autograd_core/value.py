@@ -514,11 +514,19 @@ def _retry_as_numpy(prim, datas, aux, error):
             raise ValueError(
                 f"@: shapes {shapes} are not aligned for matrix multiplication"
             ) from error
-        if len(datas) == 2:
+        if len(datas) == 2 and not _broadcastable(*datas):
             raise ValueError(f"{prim.name}: cannot broadcast shapes {shapes}") from error
-        raise error
+        raise error  # NumPy's own (an overflow, or np.errstate(all="raise") at work)
     with np.errstate(all="ignore"):
         return float(prim.forward(*(np.float64(d) for d in datas), *aux))
+
+
+def _broadcastable(a, b) -> bool:
+    try:
+        np.broadcast_shapes(np.shape(a), np.shape(b))
+    except ValueError:
+        return False
+    return True
 
 
 class Step(NamedTuple):

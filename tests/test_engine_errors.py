@@ -146,3 +146,10 @@ def test_transpose_axes_out_of_range_raise_as_in_numpy(axes):
 def test_mean_over_an_axis_out_of_range_names_it_as_sum_does(axis):
     with pytest.raises(np.exceptions.AxisError, match="out of bounds for array of dimension 2"):
         Value(np.ones((2, 3))).mean(axis=axis)
+
+
+def test_an_array_error_that_is_not_about_broadcasting_is_not_called_one():
+    with pytest.raises(OverflowError):  # NumPy's own error, not "cannot broadcast () and ()"
+        Value(np.array(2.0)) + 10**400
+    with np.errstate(all="raise"), pytest.raises(FloatingPointError):
+        Value(np.array([1.0])) / 0.0
