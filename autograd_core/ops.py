@@ -219,6 +219,8 @@ def _sum(x, axis, keepdims):
 
 def _softmax(x, axis):
     """e^(x - max) / sum e^(x - max), with the temporaries reused in place."""
+    if x.size == 0:
+        return x.copy()
     e = np.subtract(x, max_kept(x, axis))
     np.exp(e, out=e)
     e /= sum_kept(e, axis)
@@ -301,7 +303,7 @@ def _xlogy(x, y):
     y = one_where_both_zero(x, y)
     if type(x) is float and type(y) is float:
         return x * math.log(y) if y > 0 else x * _log(np.float64(y))
-    r = _log(y) if type(y) is not float else float(_log(y))  # a float must not widen x
+    r = float(_log(y)) if isinstance(y, (int, float)) else _log(y)  # a number must not widen x
     if type(r) is np.ndarray and r.shape == np.shape(x) and r.dtype == np.result_type(x, r):
         r *= x  # in place: one temporary, not two
         return r

@@ -300,8 +300,15 @@ class Value:
         return self._unary(ops.logsumexp, _axis(axis), keepdims)
 
     def log_softmax(self, axis: int = -1) -> Value:
-        """x - logsumexp(x): log-probabilities, finite for any finite logits."""
-        return self - self.logsumexp(axis, keepdims=True)
+        """x - logsumexp(x): log-probabilities, finite for any finite logits.  As in PyTorch,
+        x is first shifted by its max along ``axis`` (a constant: log-softmax is the same for
+        x - c), so that (x - m) - log sum e^(x - m) keeps the digits of the largest entries."""
+        x = self
+        if self.ndim and self.size:
+            m = ops.max_kept(np.asarray(self.data), _axis(axis))
+            m[~np.isfinite(m)] = 0  # an all -inf (or inf) row: no shift
+            x = self - m
+        return x - x.logsumexp(axis, keepdims=True)
 
     def softmax(self, axis: int = -1) -> Value:
         """e^x / sum e^x along ``axis``, shifted by the max; J^T g = s (g - <g, s>)."""
@@ -562,8 +569,9 @@ def _fit(g, like):
     if type(like) is float:
         if type(g) is float:
             return g
-        if type(g) is Value:
-            return g if g.shape == () else g.sum()
+        if type(g) is Value:  # create_graph: a float's grad is float64, as float(...) below
+            g = g if g.shape == () else g.sum()
+            return g if g.dtype == np.float64 else ops.astype(g, np.float64)
         return float(np.sum(g))
     if type(g) is Value:  # create_graph: the same, as nodes
         g = ops.sum_to(g, like.shape)

@@ -464,3 +464,6 @@ def test_create_graph_gradients_have_their_values_dtype_when_dtypes_mix():
     assert y.grad.dtype == z.grad.dtype == np.float64
     f = lambda x: grad(lambda y: (y * y * np.array([1.0, 2.0])).sum())(x).sum()
     assert grad(f)(np.array([1.0, 2.0], np.float32)).dtype == np.float32
+    s = Value(2.0)  # a Python float's grad is float64, also when it is a Value
+    (s * np.ones(3, np.float32)).sum().backward(create_graph=True)
+    assert s.grad.dtype == np.float64

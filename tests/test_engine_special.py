@@ -338,9 +338,9 @@ def test_xlogy_gradient_in_y_at_minus_zero_keeps_its_sign(no_warnings):
         assert float(np.sum(y.grad)) == -np.inf
 
 
-def test_xlogy_of_float32_by_a_python_float_stays_float32():
+def test_xlogy_of_float32_by_a_python_number_stays_float32():
     for x in (np.array(0.5, np.float32), np.array([0.5, 0.0], np.float32)):
-        assert Value(x).xlogy(2.0).dtype == np.float32
+        assert Value(x).xlogy(2.0).dtype == Value(x).xlogy(2).dtype == np.float32
 
 
 @pytest.mark.parametrize("op", ["sum", "max", "mean", "logsumexp", "softmax", "log_softmax"])
@@ -351,3 +351,24 @@ def test_reducing_a_scalar_over_an_axis_out_of_range_raises_as_numpy(op):
             getattr(v, op)(axis=axis)
         with pytest.raises(np.exceptions.AxisError, match="out of bounds"):
             getattr(v, op)(axis=5)
+
+
+@pytest.mark.parametrize("axis", [0, 1])
+def test_softmax_over_an_empty_axis_is_empty_as_in_torch(axis):
+    v = Value(np.zeros((0, 3)))
+    out = v.softmax(axis=axis)
+    assert out.shape == (0, 3)
+    out.sum().backward()
+    assert v.grad.shape == (0, 3)
+
+
+def test_log_softmax_keeps_the_digits_of_large_logits(no_warnings):
+    # (x - max) - log sum e^(x - max), as scipy and torch: x - logsumexp(x) would round the
+    # small log-probability of the largest logit to a multiple of its ulp
+    for x in (np.array([1e6, 1e6 - 20]), np.array([30.0, 20.0], np.float32)):
+        out = Value(x).log_softmax()
+        exact = sp.log_softmax(x.astype(np.float64))
+        np.testing.assert_allclose(out.data, exact, rtol=1e-12 if x.dtype == np.float64 else 1e-3)
+    v = Value(np.array([1000.0, 990.0, 995.0]))
+    (v.log_softmax() * np.array([1.0, 2.0, 3.0])).sum().backward()
+    assert abs(v.grad.sum()) < 1e-14  # sum_i d/dx_i of a shift-invariant function is 0
