@@ -22,6 +22,17 @@ REDUCTIONS = ("mean", "sum", "none")
 ROW_SUM_ATOL = 1e-6
 
 
+def as_values(a: Tensor, b: Tensor) -> tuple[Value, Value]:
+    """``as_value`` of both; a Python number takes the other's dtype, as in ``a * 2.0`` (a number
+    never widens a float32 array)."""
+    numbers = [isinstance(x, Real) and not isinstance(x, np.generic) for x in (a, b)]
+    if numbers[0] != numbers[1]:
+        other = as_value(b if numbers[0] else a)
+        number = Value(np.asarray(a if numbers[0] else b, other.dtype), requires_grad=False)
+        return (number, other) if numbers[0] else (other, number)
+    return as_value(a), as_value(b)
+
+
 def as_value(x: Tensor) -> Value:
     """``x`` itself if it is a Value, else a constant Value (integers and bools become float64)."""
     if isinstance(x, Value):

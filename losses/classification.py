@@ -16,6 +16,7 @@ from autograd_core import Value, apply, ops
 from ._checks import (
     Tensor,
     as_value,
+    as_values,
     check_class_indices,
     check_distribution,
     check_finite,
@@ -42,7 +43,7 @@ def binary_cross_entropy(
     0 log 0 = 0, as in ``cross_entropy``; the loss is +inf where q = 0 < p or p < 1 = q.
     """
     log_base = check_options(reduction, base)
-    p, q = as_value(p), as_value(q)
+    p, q = as_values(p, q)
     check_same_shape("p", p, "q", q)
     check_probabilities("p", p)
     check_probabilities("q", q)
@@ -58,7 +59,7 @@ def binary_cross_entropy_with_logits(
     for any finite logit, with derivative sigmoid(x) (so its curvature at 0 is 1/4, as it must).
     """
     log_base = check_options(reduction, base)
-    p, x = as_value(p), as_value(logits)
+    p, x = as_values(p, logits)
     check_same_shape("p", p, "logits", x)
     check_probabilities("p", p)
     check_finite("logits", x)
@@ -100,7 +101,7 @@ def softmax_cross_entropy(
 def mse(pred: Tensor, target: Tensor, *, reduction: str = "mean") -> Value:
     """(pred - target)^2 elementwise; both must be finite and of the same shape."""
     check_options(reduction)
-    pred, target = as_value(pred), as_value(target)
+    pred, target = as_values(pred, target)
     check_same_shape("pred", pred, "target", target)
     check_finite("pred", pred)
     check_finite("target", target)

@@ -588,3 +588,13 @@ def test_a_list_of_values_is_refused_rather_than_made_a_constant():
         losses.mse([Value(1.0), Value(2.0)], [0.0, 0.0])
     with pytest.raises(TypeError, match="list holding Values"):
         Value([[1.0, Value(2.0)]])
+
+
+def test_a_python_number_argument_never_widens_a_float32_loss():
+    # as a * 2.0 stays float32 (API.md): the number takes the other argument's dtype
+    q32 = Value(np.float32(0.25))
+    assert losses.mse(q32, 0.5).dtype == losses.mse(0.5, q32).dtype == np.float32
+    assert losses.binary_cross_entropy(1.0, q32).dtype == np.float32
+    logits32 = np.array(2.0, np.float32)
+    assert losses.binary_cross_entropy_with_logits(1.0, logits32).dtype == np.float32
+    assert losses.mse(0.5, 0.25).dtype == np.float64
