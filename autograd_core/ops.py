@@ -96,6 +96,14 @@ def max_kept(a: np.ndarray, axis) -> np.ndarray:
     return a.max(axis=axis, keepdims=True)
 
 
+def shift_kept(a: np.ndarray, axis) -> np.ndarray:
+    """``max_kept``, with 0 where the max is not finite (a row all -inf, or holding inf): the
+    shift that keeps e^(a - shift) from overflowing without turning -inf - -inf into NaN."""
+    m = max_kept(a, axis)
+    m[~np.isfinite(m)] = 0
+    return m
+
+
 def reduced_shape(shp: tuple, axis, keepdims: bool) -> tuple:
     """The shape of a reduction over ``axis`` of an array of shape ``shp``."""
     axes = range(len(shp)) if axis is None else (axis,) if isinstance(axis, int) else axis
@@ -188,8 +196,7 @@ def _logsumexp(x, axis, keepdims):
         return x if type(x) is float else x.copy()  # the log-sum-exp of one number is itself
     if x.size == 0:  # log of an empty sum: -inf (max has no identity for the shift)
         return np.full(reduced_shape(x.shape, axis, keepdims), -np.inf, x.dtype)
-    m = max_kept(x, axis)
-    m[~np.isfinite(m)] = 0  # all -inf (or inf) along the axis: no shift
+    m = shift_kept(x, axis)
     with np.errstate(divide="ignore"):
         r = np.log(sum_kept(np.exp(x - m), axis)) + m
     return r if keepdims else r.reshape(reduced_shape(x.shape, axis, keepdims=False))

@@ -305,9 +305,7 @@ class Value:
         x - c), so that (x - m) - log sum e^(x - m) keeps the digits of the largest entries."""
         x = self
         if self.ndim and self.size:
-            m = ops.max_kept(np.asarray(self.data), _axis(axis))
-            m[~np.isfinite(m)] = 0  # an all -inf (or inf) row: no shift
-            x = self - m
+            x = self - ops.shift_kept(self.data, _axis(axis))
         return x - x.logsumexp(axis, keepdims=True)
 
     def softmax(self, axis: int = -1) -> Value:
@@ -385,8 +383,8 @@ class Value:
 
     @grad.setter
     def grad(self, g) -> None:
-        if g is not None and np.shape(_data(g)) != self.shape:
-            shape = np.shape(_data(g))
+        shape = None if g is None else np.shape(_data(g))
+        if shape is not None and shape != self.shape:
             raise ValueError(f"a grad of shape {shape} for a Value of shape {self.shape}")
         self._grad = g
 
