@@ -1,7 +1,8 @@
 """Optimisers with the update rules of ``torch.optim.SGD`` and ``torch.optim.Adam``.
 
-``step()`` updates each parameter's ``data`` in place (its dtype is kept), skipping parameters
-whose grad was never set; ``zero_grad()`` resets the grads. Weight decay is L2: ``g += wd * p``.
+``step()`` gives each parameter new ``data`` (its dtype is kept), skipping parameters whose grad
+was never set; the old array is never written, as it may be the caller's (``Value(w0)`` shares
+``w0``). ``zero_grad()`` resets the grads. Weight decay is L2: ``g += wd * p``.
 """
 
 from __future__ import annotations
@@ -23,11 +24,15 @@ def _grad(p: Value) -> np.ndarray | None:
 
 
 def _update(p: Value, delta: np.ndarray) -> None:
-    """``p.data -= delta``, in place for arrays, keeping p's dtype."""
-    if isinstance(p.data, np.ndarray):
-        p.data -= delta if delta.dtype == p.data.dtype else delta.astype(p.data.dtype)
+    """``p.data = p.data - delta``, keeping p's dtype.  ``delta`` is the optimizer's own fresh
+    array, so the result goes into it: no allocation, and ``p``'s old array is left as it was."""
+    old = p.data
+    if not isinstance(old, np.ndarray):
+        p.data = type(old)(old - delta)
+    elif type(delta) is np.ndarray and delta.dtype == old.dtype and delta.shape == old.shape:
+        p.data = np.subtract(old, delta, out=delta)
     else:
-        p.data = type(p.data)(p.data - delta)
+        p.data = np.asarray(old - np.asarray(delta).astype(old.dtype))  # 0-d stays an array
 
 
 class Optimizer:

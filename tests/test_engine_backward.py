@@ -180,7 +180,7 @@ def test_zero_grad():
 
 
 def test_a_leafs_grad_is_its_own_array():
-    """Modifying a leaf's grad in place (as optimizers do) must not change other nodes' grads."""
+    """Changing a leaf's grad in place (gradient clipping) must not change other nodes' grads."""
     x = Value(np.array([1.0, 2.0]))
     y = Value(np.array([3.0, 4.0]))
     s = x + y

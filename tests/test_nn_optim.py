@@ -87,7 +87,7 @@ def test_adam_matches_torch_rule(wd):
     np.testing.assert_allclose(np.abs(first[0].data - A), lr, rtol=1e-3)
 
 
-def test_step_updates_in_place_keeps_dtype_and_skips_params_without_grad():
+def test_step_keeps_dtype_and_skips_params_without_grad():
     used = Value(np.ones(3, dtype=np.float32))
     unused = Value(np.ones(2))
     scalar = Value(2.0)
@@ -95,17 +95,37 @@ def test_step_updates_in_place_keeps_dtype_and_skips_params_without_grad():
         nn.optim.SGD([used, unused, scalar], lr=0.1, momentum=0.5, weight_decay=0.1),
         nn.optim.Adam([used, unused, scalar], lr=0.1, weight_decay=0.1),
     ):
-        before = used.data
+        before, snapshot = used.data, used.data.copy()
         opt.zero_grad()
         (used * np.array([1.0, 2.0, 3.0], dtype=np.float32)).sum().backward()
         (scalar * 3.0).backward()
         opt.step()
-        assert used.data is before and used.dtype == np.float32  # same array, updated in place
+        assert used.dtype == np.float32
+        assert np.array_equal(before, snapshot)  # the old array is not written
         assert np.all(used.data < 1.0)
         assert np.array_equal(unused.data, np.ones(2))  # never reached by backward: untouched
         assert scalar.data < 2.0
     opt.zero_grad()
     assert np.all(used.grad == 0)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [lambda ps: nn.optim.SGD(ps, lr=0.1, momentum=0.9), lambda ps: nn.optim.Adam(ps, lr=0.1)],
+)
+def test_step_never_writes_the_callers_array(make):
+    """Value(w0) shares w0 (as np.asarray); a step must not change w0, nor a second Value made
+    from the same array (each parameter moves by its own gradient only)."""
+    w0 = np.array([1.0, 2.0, 3.0])
+    a, b = Value(w0), Value(w0)
+    opt = make([a, b])
+    for _ in range(3):
+        opt.zero_grad()
+        (a * 2.0).sum().backward()  # b gets no gradient
+        opt.step()
+    assert np.array_equal(w0, [1.0, 2.0, 3.0])
+    assert np.array_equal(b.data, [1.0, 2.0, 3.0])
+    assert np.all(a.data < w0)
 
 
 def test_zero_grad_clears_grads_and_invalid_hyperparameters_raise():
