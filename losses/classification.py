@@ -53,17 +53,20 @@ def binary_cross_entropy(
 def binary_cross_entropy_with_logits(
     p: Tensor, logits: Tensor, *, reduction: str = "mean", base: float = math.e
 ) -> Value:
-    """BCE(p, sigmoid(x)) = softplus(x) - p x, elementwise; its gradient is sigmoid(x) - p.
+    """BCE(p, sigmoid(x)) = p softplus(-x) + (1 - p) softplus(x), elementwise; its gradient is
+    sigmoid(x) - p.
 
-    softplus(x) = log(1 + e^x) = max(x, 0) + log(1 + e^-|x|) is a primitive: finite and exact
-    for any finite logit, with derivative sigmoid(x) (so its curvature at 0 is 1/4, as it must).
+    That is softplus(x) - p x, written as two non-negative terms: nothing cancels, so a loss
+    near 0 (p = 1, x = 40: 4.2e-18) keeps its digits.  softplus(x) = log(1 + e^x) = max(x, 0) +
+    log(1 + e^-|x|) is a primitive: finite and exact for any finite logit, with derivative
+    sigmoid(x) (so the curvature at 0 is 1/4, as it must be).
     """
     log_base = check_options(reduction, base)
     p, x = as_values(p, logits)
     check_same_shape("p", p, "logits", x)
     check_probabilities("p", p)
     check_finite("logits", x)
-    return finish(x.softplus() - p * x, reduction, 1 / log_base)
+    return finish(p * (-x).softplus() + (1 - p) * x.softplus(), reduction, 1 / log_base)
 
 
 def softmax_cross_entropy(

@@ -316,14 +316,22 @@ def test_bce_with_logits_is_stable_at_huge_logits(target):
     p = np.full_like(BIG, target)
     out, (gp, gx) = grads(losses.binary_cross_entropy_with_logits, p, BIG)
     per_element = losses.binary_cross_entropy_with_logits(p, BIG, reduction="none").data
-    # absolute accuracy about 1 ulp of 1: without a log1p primitive, log(1 + e^-30) loses digits
-    expected = np.logaddexp(0, BIG) - p * BIG
-    np.testing.assert_allclose(per_element, expected, rtol=1e-14, atol=1e-15)
+    # softplus(x) - p x, summed as two non-negative terms (so that nothing cancels)
+    expected = p * np.logaddexp(0, -BIG) + (1 - p) * np.logaddexp(0, BIG)
+    np.testing.assert_allclose(per_element, expected, rtol=1e-14, atol=1e-300)
     assert np.isfinite(out.data)
     # sigmoid(x) = exp(x - softplus(x)) carries the rounding of x - softplus(x): ulp(x) absolute
     np.testing.assert_allclose(gx, special.expit(BIG) - p, rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(gp, -BIG, rtol=1e-14)
-    assert gx[3] == 0.5 - target  # exact at x = 0, where max(x, 0) and |x| have kinks
+    assert gx[3] == pytest.approx(0.5 - target, abs=1e-16)  # not 0 - target: kinks at x = 0
+
+
+@pytest.mark.parametrize("p, x", [(1.0, 40.0), (0.0, -40.0), (1.0, 700.0), (0.0, -30.0)])
+def test_bce_with_logits_keeps_the_digits_of_a_loss_near_zero(p, x):
+    """A confident right answer costs log(1 + e^-|x|) (4.2e-18 at |x| = 40): softplus(x) - p x
+    would round it to 0, or to a few ulps of |x|."""
+    out = losses.binary_cross_entropy_with_logits(np.array([p]), np.array([x]))
+    assert out.item() == pytest.approx(math.log1p(math.exp(-abs(x))), rel=1e-15, abs=0)
 
 
 def test_gradcheck_bce_with_logits_at_huge_logits():
