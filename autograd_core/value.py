@@ -146,7 +146,9 @@ class Value:
     """A scalar or tensor in the computation graph: its data, its gradient, and how it was made.
 
     ``Value(data, *, requires_grad=True, label="", dtype=None)``.  Integers become float64, a
-    float32 array stays float32; a scalar made from a Python number holds a Python float.
+    float32 array stays float32; a scalar made from a Python number holds a Python float.  A
+    float array that needs no conversion is held as is, not copied (as ``np.asarray``;
+    ``nn.optim`` replaces a parameter's ``data`` rather than writing into it).
     """
 
     # An op's result records its primitive, its inputs _x and _y (Values, or raw constants;
