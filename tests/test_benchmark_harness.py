@@ -1,10 +1,10 @@
 """The benchmark harness's ratio and verdict: ours/engine is the median of same-round ratios."""
 
 import platform
-import time
 
 import pytest
 
+from benchmarks import harness
 from benchmarks.harness import Case, Result, _warm_up, paired_ratio, run_case, table_rows
 
 
@@ -50,21 +50,22 @@ def test_table_ratio_and_verdict_use_the_paired_ratio(ours_samples, ratio, verdi
     assert problems == []
 
 
-def test_calls_per_sample_come_from_a_warm_call_not_the_first():
+def test_calls_per_sample_come_from_a_warm_call_not_the_first(monkeypatch):
+    """A fake clock (no timing in tests): the first call costs 2^-5 s, every later one 2^-12 s."""
+    clock = [0.0]
+    monkeypatch.setattr(harness.time, "perf_counter", lambda: clock[0])
     calls = []
 
     def factory():
         def step():
             calls.append(1)
-            end = time.perf_counter() + (0.02 if len(calls) == 1 else 0.0002)
-            while time.perf_counter() < end:  # the first call pays a one-time cost
-                pass
+            clock[0] += 2.0**-5 if len(calls) == 1 else 2.0**-12  # a one-time cost, then warm
             return 1.0
 
         return step
 
-    inner = _warm_up(Result("slow start"), factory, gc_off=False, min_sample=0.01)
-    assert 10 <= inner <= 50  # ~0.01 s / 0.0002 s; the first call alone would give 1
+    inner = _warm_up(Result("slow start"), factory, gc_off=False, min_sample=2.0**-7)
+    assert inner == 32  # 2^-7 s / 2^-12 s; the first call alone would give 1
 
 
 @pytest.mark.parametrize(
