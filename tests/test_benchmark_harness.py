@@ -94,7 +94,7 @@ def test_a_case_gets_at_least_min_rounds_and_at_most_max_rounds(
     assert rows[0][8] == (f"{timed} rounds" if min_rounds or max_rounds else "")
 
 
-def test_malloc_thresholds_are_fixed_on_glibc_and_reported_either_way():
+def test_fix_malloc_says_fixed_on_glibc_and_dynamic_elsewhere():
     from benchmarks.__main__ import fix_malloc
 
     glibc = platform.libc_ver()[0] == "glibc"

@@ -34,6 +34,19 @@ def test_scalar_expression_has_a_node_per_value_and_per_op():
     assert edges == 6
 
 
+def test_edges_follow_the_data_flow_and_rankdir_is_passed_on():
+    a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+    c = a * b
+    c.label = "c"
+    graph = draw_graph(c, rankdir="TB")
+    src = graph.source
+    node = {lbl: re.search(rf"(\w+) \[label=<.*?<B>{lbl}</B>", src).group(1) for lbl in "abc"}
+    op = re.search(r'(\w+) \[label="\*"', src).group(1)
+    edges = set(re.findall(r"(\w+) -> (\w+)", src))
+    assert edges == {(node["a"], op), (node["b"], op), (op, node["c"])}  # inputs -> op -> output
+    assert "rankdir=TB" in src and "rankdir=LR" in draw_graph(c).source
+
+
 def test_a_value_used_twice_has_two_edges_into_the_op():
     a = Value(1.0, label="a")
     assert counts(draw_graph(a + a)) == (3, 3)

@@ -8,8 +8,8 @@ from autograd_core import Value, backward_steps, no_grad
 # ---- deep graphs -----------------------------------------------------------------------------
 
 
-def test_a_chain_of_200000_nodes_does_not_recurse():
-    n = 200_000
+def test_a_chain_of_a_million_nodes_does_not_recurse():
+    n = 1_000_000  # the contract's figure
     x = Value(1.0)
     y = x
     for _ in range(n):
@@ -292,7 +292,7 @@ def test_constants_get_no_grad():
 
 def test_backward_on_a_constant_graph_raises():
     k = Value(5.0, requires_grad=False)
-    with pytest.raises((RuntimeError, ValueError)):
+    with pytest.raises(RuntimeError, match="does not require grad"):
         (k * 2.0).backward()
 
 

@@ -6,6 +6,7 @@ import zipfile
 
 import numpy as np
 import pytest
+from scipy import stats
 
 import autograd_core
 import losses
@@ -192,7 +193,7 @@ def test_mlp_activation_names_and_init():
     for bad in ("gelu", "ReLU"):
         with pytest.raises(ValueError, match="'relu', 'tanh', 'sigmoid', 'softmax', None"):
             nn.MLP([3, 2], activation=bad)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="unknown activation 'linear'"):
         nn.MLP([3, 2], output_activation="linear")
 
     # relu layers get He (Var 2/fan_in = 0.002), the linear output layer Xavier (2/(500+500))
@@ -227,6 +228,10 @@ def test_init_variance(f, var):
     assert abs(np.mean(w)) < 5 * np.sqrt(var / w.size)
     if "uniform" in f.__name__:
         assert np.abs(w).max() <= np.sqrt(3 * var)
+    # the shape of the distribution (the variance alone would not tell a normal from a uniform)
+    bound = np.sqrt(3 * var)
+    dist = stats.uniform(-bound, 2 * bound) if "uniform" in f.__name__ else stats.norm(0, var**0.5)
+    assert stats.kstest(w.ravel()[:20_000], dist.cdf).pvalue > 1e-3
     assert np.array_equal(f((4, 5), rng=7), f((4, 5), rng=np.random.default_rng(7)))
     assert not np.array_equal(f((4, 5)), f((4, 5)))
     with pytest.raises(ValueError):

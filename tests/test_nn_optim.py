@@ -128,6 +128,14 @@ def test_step_never_writes_the_callers_array(make):
     assert np.all(a.data < w0)
 
 
+def test_defaults_are_the_contracts():
+    p = [Value(np.ones(2))]
+    adam = nn.optim.Adam(p)
+    assert (adam.lr, adam.betas, adam.eps, adam.weight_decay) == (1e-3, (0.9, 0.999), 1e-8, 0.0)
+    sgd = nn.optim.SGD(p, lr=0.1)
+    assert (sgd.lr, sgd.momentum, sgd.weight_decay) == (0.1, 0.0, 0.0)
+
+
 def test_zero_grad_clears_grads_and_invalid_hyperparameters_raise():
     p = Value(np.ones(2))
     opt = nn.optim.SGD([p], lr=0.1)
