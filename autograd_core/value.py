@@ -676,7 +676,8 @@ def _vjps_as_numpy(node, g):
 def backward_steps(root: Value) -> Iterator[Step]:
     """Run ``root.backward()`` one node at a time, yielding a ``Step`` per node.
 
-    Exhausting the generator leaves exactly the gradients ``backward()`` leaves.
+    Exhausting the generator leaves exactly the gradients ``backward()`` leaves; stopping early
+    leaves those of the steps taken so far (a later ``backward()`` adds a whole pass to them).
     """
     seed = root._seed(None, False)
     passes = backprop(root, seed, steps=True)

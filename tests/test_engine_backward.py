@@ -397,6 +397,20 @@ def test_backward_steps_leaves_exactly_the_gradients_of_backward():
         np.testing.assert_array_equal(a.grad, b.grad)
 
 
+def test_backward_steps_stopped_early_leaves_the_gradients_of_the_steps_taken():
+    x = Value(2.0)
+    y = x * 3.0
+    z = y * y
+    steps = backward_steps(z)
+    next(steps)  # z: its grad is set, nothing has reached y yet
+    assert (z.grad, y.grad, x.grad) == (1.0, 0.0, 0.0)
+    next(steps)  # y received dz/dy = 2y = 12; x has not been reached
+    assert (y.grad, x.grad) == (12.0, 0.0)
+    steps.close()
+    z.backward()  # a whole pass on top
+    assert (z.grad, y.grad, x.grad) == (2.0, 24.0, 36.0)
+
+
 def test_backward_steps_visits_every_node_once_in_reverse_topological_order():
     loss, leaves = build_graph()
     steps = list(backward_steps(loss))
