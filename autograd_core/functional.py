@@ -71,6 +71,11 @@ def value_and_grad(f: Callable, argnums: int | tuple = 0) -> Callable:
 
     @functools.wraps(f)
     def wrapped(*args, **kwargs):
+        if any(not -len(args) <= i < len(args) for i in nums):
+            raise TypeError(
+                f"argnums {argnums}: f was called with {len(args)} positional argument(s); "
+                "pass the arguments to differentiate positionally"
+            )
         if len({i % len(args) if -len(args) <= i < len(args) else i for i in nums}) < len(nums):
             raise ValueError(f"argnums {argnums} names the same argument twice")
         nested = _depth > 0

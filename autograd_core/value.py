@@ -244,6 +244,41 @@ class Value:
     def __getitem__(self, idx) -> Value:
         return self._unary(ops.getitem, _raw_index(idx))
 
+    # ---- in-place operators, as in PyTorch ---------------------------------------------------
+
+    def __iadd__(self, other) -> Value:
+        return self._inplace(ops.add, other)
+
+    def __isub__(self, other) -> Value:
+        return self._inplace(ops.sub, other)
+
+    def __imul__(self, other) -> Value:
+        return self._inplace(ops.mul, other)
+
+    def __itruediv__(self, other) -> Value:
+        return self._inplace(ops.div, other)
+
+    def _inplace(self, prim, other):
+        """``x op= y``.  Under ``no_grad()`` a leaf keeps its identity and grad and takes the
+        result as its data (a parameter update: ``p -= lr * p.grad``); with gradients on, a leaf
+        that requires grad refuses, as there ``x = x op y`` would quietly swap the parameter
+        for a new node.  Anything else is ``x = x op y``, a new node."""
+        if self._prim is not None or (_state.grad_enabled and not self.requires_grad):
+            return NotImplemented
+        if _state.grad_enabled:
+            raise RuntimeError(
+                f"{prim.name}= on a leaf Value that requires grad would replace it by a new node "
+                f"(a model would keep the old one): update it under no_grad(), as in PyTorch, or "
+                f"write x = x {prim.name} y for a new node"
+            )
+        data = self._binary(prim, other).data
+        if np.shape(data) != self.shape:
+            raise ValueError(
+                f"{prim.name}=: the result has shape {np.shape(data)}, the Value {self.shape}"
+            )
+        self.data = float(data) if type(self.data) is float else np.asarray(data, self.dtype)
+        return self
+
     # ---- elementwise functions -------------------------------------------------------------
 
     def exp(self) -> Value:
@@ -362,6 +397,21 @@ class Value:
             raise TypeError("len() of a 0-d Value")
         return self.shape[0]
 
+    def __iter__(self) -> Iterator[Value]:
+        """The Values v[0], v[1], ..., as iterating an array gives its rows."""
+        if not self.shape:
+            raise TypeError("iteration over a 0-d Value")
+        return (self[i] for i in range(self.shape[0]))
+
+    def __bool__(self) -> bool:
+        """The truth of a Value of size 1; for any other size it is ambiguous, as in NumPy."""
+        if self.size != 1:
+            raise ValueError(
+                f"the truth value of a Value of shape {self.shape} is ambiguous: "
+                "use v.data.any() or v.data.all()"
+            )
+        return bool(self.item())
+
     def __array__(self, dtype=None, copy=None) -> np.ndarray:
         return np.array(self.data, dtype=dtype, copy=copy)
 
@@ -372,6 +422,13 @@ class Value:
 
     def __float__(self) -> float:
         return self.item()
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __format__(self, spec: str) -> str:
+        """``f"{loss:.4f}"`` formats a Value of size 1 as its number."""
+        return format(self.item(), spec) if spec else repr(self)
 
     # ---- gradients ---------------------------------------------------------------------------
 

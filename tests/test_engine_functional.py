@@ -5,6 +5,15 @@ import pytest
 
 from autograd_core import Value, grad, gradcheck, value_and_grad
 
+
+def test_arguments_to_differentiate_must_be_positional():
+    with pytest.raises(TypeError, match=r"argnums 0: f was called with 0 positional argument"):
+        grad(lambda x, y: x * y)(x=1.0, y=2.0)
+    with pytest.raises(TypeError, match=r"argnums 1: f was called with 1 positional argument"):
+        grad(lambda x: x * x, argnums=1)(2.0)
+    assert grad(lambda x, y=3.0: x * y)(2.0, y=5.0) == 5.0  # keywords for the others are fine
+
+
 # ---- second derivatives against closed forms ---------------------------------------------
 
 SECOND = {

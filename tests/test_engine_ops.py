@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import scipy.special as sp
 
-from autograd_core import Value, gradcheck
+from autograd_core import Value, gradcheck, no_grad
 
 SHAPES = {
     "float": None,  # a Python float
@@ -636,3 +636,67 @@ def test_axis_and_shape_arguments_take_numpy_integers_and_arrays(case):
     x = distinct((2, 3))
     close(op(Value(x)), ref(x), rtol=1e-12)
     check_grad(op, x)
+
+
+# ---- Python's protocols: in-place operators, iteration, truth, conversions ----------------
+
+
+def test_an_in_place_update_under_no_grad_keeps_the_parameter():
+    """``p -= lr * p.grad`` under no_grad(), as in PyTorch: p keeps its identity and grad, gets
+    new data in its dtype, and the array it held before (maybe the caller's) is not written."""
+    w0 = np.array([1.0, 2.0], dtype=np.float32)
+    p = Value(w0)
+    (p * p).sum().backward()
+    with no_grad():
+        q = p
+        p -= 0.25 * p.grad  # [0.5, 1]
+        p *= 2.0
+        p /= 4.0
+        p += np.float64(1.0)
+    assert q is p and p.dtype == np.float32 and p.op == "" and p.requires_grad
+    np.testing.assert_allclose(p.data, [1.25, 1.5])  # (2 p / 4) + 1
+    np.testing.assert_array_equal(p.grad, [2.0, 4.0])
+    np.testing.assert_array_equal(w0, [1.0, 2.0])
+    s = Value(3.0)
+    with no_grad():
+        s -= 1
+    assert s.data == 2.0 and type(s.data) is float
+    with no_grad(), pytest.raises(ValueError, match=r"\+=: the result has shape \(2, 2\)"):
+        p += np.ones((2, 2))
+
+
+def test_an_in_place_operator_on_a_parameter_outside_no_grad_raises():
+    p = Value(np.ones(2))
+    with pytest.raises(RuntimeError, match="-= on a leaf Value that requires grad"):
+        p -= 1.0
+    np.testing.assert_array_equal(p.data, [1.0, 1.0])
+
+
+def test_an_in_place_operator_on_a_node_or_a_constant_makes_a_new_node():
+    x = Value(2.0)
+    h = x * 3.0
+    before = h
+    h += x  # h = 3x + x
+    assert h is not before and h.op == "+"
+    h.backward()
+    assert x.grad == 4.0
+    k = Value(1.0, requires_grad=False)
+    k += x  # a constant plus x: a new node that x's gradient flows through
+    assert k.requires_grad and k.op == "+"
+
+
+def test_iteration_truth_and_conversions_as_for_arrays():
+    v = Value(np.array([[1.0, 2.0], [3.0, 4.0]]))
+    rows = list(v)
+    assert len(rows) == 2 and all(r.op == "getitem" for r in rows)
+    sum(rows).sum().backward()
+    np.testing.assert_array_equal(v.grad, np.ones((2, 2)))
+    with pytest.raises(TypeError, match="iteration over a 0-d Value"):
+        iter(Value(2.0))
+    assert bool(Value(1.0)) and not bool(Value(0.0)) and not bool(Value(np.array([0.0])))
+    with pytest.raises(ValueError, match=r"truth value of a Value of shape \(2, 2\) is ambiguous"):
+        bool(v)
+    assert int(Value(3.7)) == 3 and int(Value(np.array([-2.5]))) == -2
+    assert f"{Value(np.float32(2.5)):.3f}" == "2.500" and f"{Value(1.0)}" == repr(Value(1.0))
+    with pytest.raises(ValueError, match="size 1"):
+        f"{v:.2f}"
