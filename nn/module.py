@@ -191,9 +191,12 @@ def load(path: PathLike) -> dict[str, np.ndarray]:
     """
     with open(path, "rb") as f:
         try:
-            npz = np.load(f, allow_pickle=False)
-            if not isinstance(npz, np.lib.npyio.NpzFile):
+            # An .npz is a zip archive (an empty one starts with the end record); anything else
+            # np.load would take for a pickle and say so, a misleading message here.
+            if f.read(4) not in (b"PK\x03\x04", b"PK\x05\x06"):
                 raise ValueError("not an .npz archive")
+            f.seek(0)
+            npz = np.load(f, allow_pickle=False)
             with npz:
                 return {key: npz[key] for key in npz.files}
         except (ValueError, OSError, EOFError, zipfile.BadZipFile) as e:

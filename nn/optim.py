@@ -39,6 +39,8 @@ class Optimizer:
     """Holds a list of parameters (``params`` may be a generator) and per-parameter state."""
 
     def __init__(self, params: Iterable[Value], lr: float) -> None:
+        if isinstance(params, Value):  # iterating it would give its rows, not the parameter
+            raise TypeError("optimizer params must be an iterable of Values, e.g. [w], not a Value")
         self.params = list(params)
         if not self.params:
             raise ValueError("optimizer got an empty parameter list")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -15,11 +16,11 @@ from .optim import Optimizer
 __all__ = ["fit"]
 
 
-def _n_correct(out: Any, y: Any) -> int | None:
+def _n_correct(out: Any, y: Any, threshold: float) -> int | None:
     """Correct predictions in a batch, or None when ``(out, y)`` is not a classification.
 
     Several outputs per sample and integer labels: ``argmax(out) == y``. One output per sample
-    and labels all 0 or 1: ``(out > 0.5) == y`` (``out`` is a probability).
+    and labels all 0 or 1: ``(out > threshold) == y``.
     """
     out, y = np.asarray(out), np.asarray(y)
     if out.ndim == 2 and out.shape[1] > 1:
@@ -27,18 +28,18 @@ def _n_correct(out: Any, y: Any) -> int | None:
             return None
         return int(np.sum(out.argmax(axis=1) == y))
     if out.size == y.size and np.isin(y, (0, 1)).all():
-        return int(np.sum((out.reshape(-1) > 0.5) == y.reshape(-1)))
+        return int(np.sum((out.reshape(-1) > threshold) == y.reshape(-1)))
     return None
 
 
-def _evaluate(model: Module, loss_fn: Callable, X: np.ndarray, y: np.ndarray):
+def _evaluate(model: Module, loss_fn: Callable, X: np.ndarray, y: np.ndarray, threshold: float):
     """(loss, correct count or None) on the whole of ``X``, without recording a graph."""
     model.eval()
     with no_grad():
         out = model(X)
         loss = loss_fn(out, y).item()
     model.train()
-    return loss, _n_correct(out.data, y)
+    return loss, _n_correct(out.data, y, threshold)
 
 
 def fit(
@@ -53,6 +54,7 @@ def fit(
     progress: bool = True,
     X_val: Any = None,
     y_val: Any = None,
+    threshold: float = 0.5,
 ) -> dict[str, list[float]]:
     """Train ``model`` for ``epochs`` passes over ``(X, y)`` in shuffled minibatches.
 
@@ -63,18 +65,25 @@ def fit(
     - ``"loss"``: mean training loss over the epoch's samples (batch losses weighted by size);
     - ``"accuracy"``: fraction of correct predictions during the epoch, recorded only for
       classification: integer labels with an ``(n, classes)`` output are compared with the
-      output's argmax, 0/1 labels with a one-column output with ``output > 0.5``;
+      output's argmax, 0/1 labels with a one-column output with ``output > threshold`` (0.5
+      for a probability; pass ``threshold=0.0`` when the output is a logit);
     - ``"val_loss"``, ``"val_accuracy"``: the same on ``(X_val, y_val)`` after each epoch, in
       eval mode and without a graph, when validation data is given.
 
-    A tqdm progress bar over epochs is shown when ``progress`` is true.
+    A tqdm progress bar over epochs is shown when ``progress`` is true. A loss that is not
+    finite (inf or nan) raises ValueError before that batch's update, leaving the model as the
+    previous batch left it.
     """
     X, y = np.asarray(X), np.asarray(y)
-    if len(X) == 0 or len(X) != len(y):
+    if len(X) == 0:
+        raise ValueError("X holds no samples")
+    if len(X) != len(y):
         raise ValueError(f"X has {len(X)} samples but y has {len(y)}")
     if batch_size < 1 or epochs < 0:
         raise ValueError(f"need batch_size >= 1 and epochs >= 0, got {batch_size}, {epochs}")
-    validate = X_val is not None and y_val is not None
+    if (X_val is None) != (y_val is None):
+        raise ValueError("validation needs both X_val and y_val")
+    validate = X_val is not None
     if validate:
         X_val, y_val = np.asarray(X_val), np.asarray(y_val)
     rng = np.random.default_rng(rng)
@@ -88,21 +97,29 @@ def fit(
         from tqdm.auto import tqdm  # an optional dependency, needed only for the bar
 
         bar = tqdm(bar, desc="fit")
-    for _ in bar:
+    for epoch in bar:
         total, correct, order = 0.0, 0, rng.permutation(len(X))
         for start in range(0, len(X), batch_size):
             idx = order[start : start + batch_size]
             out = model(X[idx])
             loss = loss_fn(out, y[idx])
+            value = loss.item()
+            if not math.isfinite(value):
+                raise ValueError(
+                    f"the loss is {value} in epoch {epoch}, batch at sample {start}: the model "
+                    "was not updated with it. A loss that takes the target first, such as "
+                    "losses.binary_cross_entropy(p, q), needs "
+                    "loss_fn=lambda out, y: losses.binary_cross_entropy(y, out)"
+                )
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-            total += loss.item() * len(idx)
-            n = _n_correct(out.data, y[idx])
+            total += value * len(idx)
+            n = _n_correct(out.data, y[idx], threshold)
             correct = None if n is None or correct is None else correct + n
         logs = {"loss": total / len(X), "accuracy": None if correct is None else correct / len(X)}
         if validate:
-            val_loss, val_correct = _evaluate(model, loss_fn, X_val, y_val)
+            val_loss, val_correct = _evaluate(model, loss_fn, X_val, y_val, threshold)
             logs["val_loss"] = val_loss
             logs["val_accuracy"] = None if val_correct is None else val_correct / len(X_val)
         for key, value in logs.items():

@@ -315,6 +315,11 @@ def test_load_refuses_truncated_and_non_npz_files(tmp_path):
     np.save(npy, np.ones(3))
     with pytest.raises(ValueError, match="array.npy"):
         nn.load(npy)
+    # not a message about pickles (np.load's guess for a file it does not recognise)
+    with pytest.raises(ValueError, match=r"text.npz': not an .npz archive$"):
+        nn.load(tmp_path / "text.npz")
+    nn.Sequential().save(tmp_path / "none.npz")  # no parameters: an empty archive
+    assert nn.load(tmp_path / "none.npz") == {}
     with pytest.raises(FileNotFoundError):
         nn.load(tmp_path / "missing.npz")
 
@@ -428,6 +433,39 @@ def test_fit_binary_accuracy_regression_and_progress_bar(capsys):
 
     with pytest.raises(ValueError, match="samples"):
         nn.fit(reg, mse, nn.optim.SGD(reg.parameters(), lr=0.1), X, targets[:3], 1, 4)
+
+
+def test_fit_stops_at_a_loss_that_is_not_finite_before_updating():
+    """binary_cross_entropy takes the target first; fit passes the output first: with 0/1
+    labels read as predictions the loss is inf, and fit must not train the model on it."""
+    X = np.array([[0.0], [1.0], [2.0], [3.0]])
+    y = np.array([[0.0], [1.0], [1.0], [0.0]])
+    model = nn.MLP([1, 1], output_activation="sigmoid", rng=0)
+    before = model.state_dict()
+    opt = nn.optim.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(ValueError, match=r"loss is inf in epoch 0.*binary_cross_entropy\(y, out\)"):
+        nn.fit(model, losses.binary_cross_entropy, opt, X, y, 1, 4, progress=False)
+    after = model.state_dict()
+    assert all(np.array_equal(before[k], after[k]) for k in before)
+    swapped = lambda out, t: losses.binary_cross_entropy(t, out)
+    history = nn.fit(model, swapped, opt, X, y, 2, 4, progress=False)
+    assert all(np.isfinite(history["loss"]))
+
+
+def test_fit_threshold_for_logits_and_input_errors():
+    X = np.array([[0.3], [0.4], [-0.3], [0.2]])
+    y = np.array([[1.0], [1.0], [0.0], [1.0]])
+    model = nn.Dense(1, 1)
+    model.weight.data, model.bias.data = np.ones((1, 1)), np.zeros(1)  # logit = x
+    opt = nn.optim.SGD(model.parameters(), lr=0.0)
+    loss = lambda out, t: losses.binary_cross_entropy_with_logits(t, out)
+    run = lambda **kw: nn.fit(model, loss, opt, X, y, 1, 4, progress=False, **kw)["accuracy"]
+    assert run(threshold=0.0) == [1.0]  # logits: positive means class 1
+    assert run() == [0.25]  # read as probabilities, only x = -0.3 -> 0 is right
+    with pytest.raises(ValueError, match="both X_val and y_val"):
+        run(X_val=X)
+    with pytest.raises(ValueError, match="X holds no samples"):
+        nn.fit(model, loss, opt, X[:0], y[:0], 1, 4, progress=False)
 
 
 def test_fit_accepts_a_loss_of_size_one_of_any_shape():

@@ -128,6 +128,13 @@ def test_step_never_writes_the_callers_array(make):
     assert np.all(a.data < w0)
 
 
+def test_a_single_value_is_not_taken_for_a_list_of_parameters():
+    # iterating a Value gives its rows: the optimizer would have updated copies of slices
+    for opt in (nn.optim.SGD, nn.optim.Adam):
+        with pytest.raises(TypeError, match=r"an iterable of Values, e.g. \[w\], not a Value"):
+            opt(Value(np.ones((3, 2))), lr=0.1)
+
+
 def test_defaults_are_the_contracts():
     p = [Value(np.ones(2))]
     adam = nn.optim.Adam(p)
