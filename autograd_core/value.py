@@ -244,6 +244,38 @@ class Value:
     def __getitem__(self, idx) -> Value:
         return self._unary(ops.getitem, _raw_index(idx))
 
+    # ---- comparisons: elementwise, as in NumPy; booleans, outside the graph -------------------
+
+    __hash__ = object.__hash__  # identity, as a PyTorch tensor's: graphs keep Values in sets
+
+    def _compare(self, op, other):
+        if isinstance(other, Value):
+            other = other.data
+        elif isinstance(other, (list, tuple)):
+            check_no_values_inside(other)
+            other = np.asarray(other)
+        elif not isinstance(other, (numbers.Real, np.ndarray, np.generic)):
+            return NotImplemented  # v == None is False, v < "a" a TypeError, as for arrays
+        return op(self.data, other)
+
+    def __eq__(self, other):
+        return self._compare(operator.eq, other)
+
+    def __ne__(self, other):
+        return self._compare(operator.ne, other)
+
+    def __lt__(self, other):
+        return self._compare(operator.lt, other)
+
+    def __le__(self, other):
+        return self._compare(operator.le, other)
+
+    def __gt__(self, other):
+        return self._compare(operator.gt, other)
+
+    def __ge__(self, other):
+        return self._compare(operator.ge, other)
+
     # ---- in-place operators, as in PyTorch ---------------------------------------------------
 
     def __iadd__(self, other) -> Value:

@@ -700,3 +700,17 @@ def test_iteration_truth_and_conversions_as_for_arrays():
     assert f"{Value(np.float32(2.5)):.3f}" == "2.500" and f"{Value(1.0)}" == repr(Value(1.0))
     with pytest.raises(ValueError, match="size 1"):
         f"{v:.2f}"
+
+
+def test_comparisons_are_elementwise_booleans_outside_the_graph():
+    v, s = Value(np.array([-1.0, 2.0])), Value(2.5)
+    assert (s == 2.5) is True and (s < 3) is True and (s != Value(2.5)) is False
+    np.testing.assert_array_equal(v > 0, [False, True])
+    np.testing.assert_array_equal(np.array([0.0, 3.0]) <= v, [False, False])  # reflected
+    np.testing.assert_array_equal(v == [-1, 2], [True, True])
+    np.testing.assert_array_equal(v[v > 0].data, [2.0])  # a mask, as in NumPy
+    assert (s == None) is False and (s != "a") is True  # noqa: E711
+    with pytest.raises(TypeError):
+        assert s < "a"
+    a, b = Value(1.0), Value(1.0)
+    assert a == b and len({a, b}) == 2 and {a: 1}[a] == 1  # equal data, distinct nodes
