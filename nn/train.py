@@ -106,10 +106,11 @@ def fit(
             value = loss.item()
             if not math.isfinite(value):
                 raise ValueError(
-                    f"the loss is {value} in epoch {epoch}, batch at sample {start}: the model "
+                    f"the loss is {value} in epoch {epoch}, batch at sample {start}; the model "
                     "was not updated with it. A loss that takes the target first, such as "
-                    "losses.binary_cross_entropy(p, q), needs "
-                    "loss_fn=lambda out, y: losses.binary_cross_entropy(y, out)"
+                    "losses.binary_cross_entropy(p, q), needs loss_fn=lambda out, y: "
+                    "losses.binary_cross_entropy(y, out); a loss that grew to inf may need a "
+                    "smaller learning rate"
                 )
             optimizer.zero_grad()
             loss.backward()
