@@ -251,10 +251,10 @@ class Value:
     def _compare(self, op, other):
         if isinstance(other, Value):
             other = other.data
-        elif isinstance(other, (list, tuple)):
+        elif isinstance(other, (list, tuple)) or hasattr(other, "__array__"):  # a torch tensor
             check_no_values_inside(other)
             other = np.asarray(other)
-        elif not isinstance(other, (numbers.Real, np.ndarray, np.generic)):
+        elif not isinstance(other, (numbers.Real, np.generic)):
             return NotImplemented  # v == None is False, v < "a" a TypeError, as for arrays
         return op(self.data, other)
 
@@ -292,16 +292,18 @@ class Value:
 
     def _inplace(self, prim, other):
         """``x op= y``.  Under ``no_grad()`` a leaf keeps its identity and grad and takes the
-        result as its data (a parameter update: ``p -= lr * p.grad``); with gradients on, a leaf
-        that requires grad refuses, as there ``x = x op y`` would quietly swap the parameter
-        for a new node.  Anything else is ``x = x op y``, a new node."""
-        if self._prim is not None or (_state.grad_enabled and not self.requires_grad):
+        result as its data: a parameter update, ``p -= lr * p.grad``, as in PyTorch (a graph
+        recorded before it reads the new data if its backward runs after).  With gradients on,
+        a leaf holding a gradient (a parameter in training) refuses, as ``x = x op y`` would
+        quietly swap it for a new node that its model and optimizer do not hold.  Anything
+        else is ``x = x op y``, a new node, as in micrograd, JAX and HIPS autograd."""
+        if self._prim is not None or (_state.grad_enabled and self._grad is None):
             return NotImplemented
         if _state.grad_enabled:
             raise RuntimeError(
-                f"{prim.name}= on a leaf Value that requires grad would replace it by a new node "
-                f"(a model would keep the old one): update it under no_grad(), as in PyTorch, or "
-                f"write x = x {prim.name} y for a new node"
+                f"{prim.name}= on a leaf Value that holds a gradient would replace it by a new "
+                f"node, which a model or optimizer holding it would not see: update it under "
+                f"no_grad(), as in PyTorch, or write x = x {prim.name} y for a new node"
             )
         data = self._binary(prim, other).data
         if np.shape(data) != self.shape:
@@ -457,6 +459,9 @@ class Value:
 
     def __int__(self) -> int:
         return int(self.item())
+
+    def __round__(self, ndigits: int | None = None):
+        return round(self.item(), ndigits)
 
     def __format__(self, spec: str) -> str:
         """``f"{loss:.4f}"`` formats a Value of size 1 as its number."""

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import scipy.special as sp
 
-from autograd_core import Value, gradcheck, no_grad
+from autograd_core import Value, grad, gradcheck, no_grad
 
 SHAPES = {
     "float": None,  # a Python float
@@ -667,9 +667,26 @@ def test_an_in_place_update_under_no_grad_keeps_the_parameter():
 
 def test_an_in_place_operator_on_a_parameter_outside_no_grad_raises():
     p = Value(np.ones(2))
-    with pytest.raises(RuntimeError, match="-= on a leaf Value that requires grad"):
-        p -= 1.0
+    (p * p).sum().backward()  # a leaf holding a gradient: a parameter in training
+    with pytest.raises(RuntimeError, match="-= on a leaf Value that holds a gradient"):
+        p -= 0.1 * p.grad
     np.testing.assert_array_equal(p.data, [1.0, 1.0])
+
+
+def test_an_in_place_operator_on_a_fresh_leaf_makes_a_new_node():
+    """As in micrograd, JAX and HIPS autograd: an accumulator, or an argument inside a
+    function that grad() differentiates, is rebound to a new node."""
+    acc = Value(0.0)
+    acc += Value(2.0) * Value(3.0)
+    assert acc.data == 6.0 and acc.op == "+"
+
+    def f(x):
+        x += 1.0
+        x *= x
+        return x.sum()
+
+    np.testing.assert_allclose(grad(f)(np.array([1.0, 2.0])), [4.0, 6.0])
+    assert gradcheck(f, np.array([1.0, 2.0]))
 
 
 def test_an_in_place_operator_on_a_node_or_a_constant_makes_a_new_node():
@@ -714,3 +731,10 @@ def test_comparisons_are_elementwise_booleans_outside_the_graph():
         assert s < "a"
     a, b = Value(1.0), Value(1.0)
     assert a == b and len({a, b}) == 2 and {a: 1}[a] == 1  # equal data, distinct nodes
+
+    class Tensorish:  # anything with __array__, such as a torch tensor
+        def __array__(self, dtype=None, copy=None):
+            return np.array([-1.0, 3.0])
+
+    np.testing.assert_array_equal(v == Tensorish(), [True, False])
+    assert round(Value(2.567), 1) == 2.6 and round(Value(np.array([2.5]))) == 2
