@@ -44,14 +44,13 @@ class Optimizer:
         self.params = list(params)
         if not self.params:
             raise ValueError("optimizer got an empty parameter list")
+        seen = {}
         for i, p in enumerate(self.params):
             if not isinstance(p, Value):
                 raise TypeError(
                     f"optimizer params[{i}] is a {type(p).__name__}, not a Value "
                     "(pass model.parameters())"
                 )
-        seen = {}
-        for i, p in enumerate(self.params):
             if seen.setdefault(id(p), i) != i:  # it would be updated twice a step
                 raise ValueError(
                     f"optimizer params[{i}] is params[{seen[id(p)]}] again: list each once"

@@ -103,11 +103,11 @@ def fit(
             idx = order[start : start + batch_size]
             out = model(X[idx])
             loss = loss_fn(out, y[idx])
-            value = loss.item()
-            if not math.isfinite(value):
+            batch_loss = loss.item()
+            if not math.isfinite(batch_loss):
                 raise ValueError(
-                    f"the loss is {value} in epoch {epoch}, batch at sample {start}; the model "
-                    "was not updated with it. A loss that takes the target first, such as "
+                    f"the loss is {batch_loss} in epoch {epoch}, batch at sample {start}; the "
+                    "model was not updated with it. A loss that takes the target first, such as "
                     "losses.binary_cross_entropy(p, q), needs loss_fn=lambda out, y: "
                     "losses.binary_cross_entropy(y, out); a loss that grew to inf may need a "
                     "smaller learning rate"
@@ -115,7 +115,7 @@ def fit(
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-            total += value * len(idx)
+            total += batch_loss * len(idx)
             n = _n_correct(out.data, y[idx], threshold)
             correct = None if n is None or correct is None else correct + n
         logs = {"loss": total / len(X), "accuracy": None if correct is None else correct / len(X)}
