@@ -145,8 +145,10 @@ def draw_graph(
 ) -> graphviz.Digraph:
     """Draw the graph under ``root``: a node per Value, a node per op, edges along data flow.
 
-    ``highlight`` is a Value or an iterable of Values to mark (gold).  Inputs are blue,
-    parameters of modules orange, constants grey, the root green and bold.  Values made in an
+    ``highlight`` is a Value or an iterable of Values to mark (gold).  Leaves that need a
+    gradient are blue, parameters of modules orange, Values that need none (constants, data made
+    with ``requires_grad=False``) grey, op results white; the root is bold, green if it is an
+    op's result.  Values made in an
     ``nn`` module's forward, and its parameters, sit in a cluster named after the module;
     ``collapse=True`` draws each top-level module as a single box.
     """

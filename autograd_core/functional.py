@@ -61,7 +61,8 @@ def _gradients(out: Value, wrt: list, create_graph: bool) -> list:
 
 
 def value_and_grad(f: Callable, argnums: int | tuple = 0) -> Callable:
-    """``(f(*args), df/d args[argnums])`` for a scalar-valued ``f``.
+    """A function giving ``(f(*args), df/d args[argnums])`` for a scalar-valued ``f``: the value
+    as ``f(*args).data``, or as the Value itself when called inside another ``grad``.
 
     ``f`` receives Values for the ``argnums`` arguments and the others unchanged.  The gradient
     has the argument's shape: an ndarray or float, or a differentiable Value when called inside

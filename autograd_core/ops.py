@@ -143,7 +143,7 @@ def sigmoid_(x):
 
 
 def mask(cond, like):
-    """A constant 0/1 array from a boolean condition, in ``like``'s dtype."""
+    """``cond`` (booleans, or numbers such as signs) as a constant in ``like``'s dtype."""
     if isinstance(like, (int, float)):  # a scalar; cond is an array where it broadcast
         return cond.astype(np.float64) if isinstance(cond, np.ndarray) else float(cond)
     return np.asarray(cond, dtype=like.dtype)

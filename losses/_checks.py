@@ -34,14 +34,12 @@ def as_values(a: Tensor, b: Tensor) -> tuple[Value, Value]:
 
 
 def as_value(x: Tensor) -> Value:
-    """``x`` itself if it is a Value, else a constant Value (integers and bools become float64)."""
+    """``x`` itself if it is a Value, else a constant Value (integers and bools become float64;
+    complex numbers, strings and objects raise TypeError, as ``Value`` does)."""
     if isinstance(x, Value):
         return x
     check_no_values_inside(x)
-    a = np.asarray(x)
-    if not np.issubdtype(a.dtype, np.floating):
-        a = a.astype(np.float64)
-    return Value(a, requires_grad=False)
+    return Value(np.asarray(x), requires_grad=False)
 
 
 def data(v: Value) -> np.ndarray:
@@ -132,7 +130,7 @@ def check_distribution(name: str, v: Value) -> None:
 def finish(loss: Value, reduction: str, scale: float = 1.0) -> Value:
     """Reduce ``loss`` over all its axes ("mean" | "sum" | "none") and multiply by ``scale``.
 
-    The scale (a sign, 1/2, 1/log(base)) is applied after the reduction, where it costs least.
+    The scale (a sign, 1/log(base)) is applied after the reduction, where it costs least.
     """
     if reduction == "sum":
         loss = loss.sum()

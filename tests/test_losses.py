@@ -611,6 +611,19 @@ def test_a_list_of_values_is_refused_rather_than_made_a_constant():
         Value([[1.0, Value(2.0)]])
 
 
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: losses.mse(np.array([1 + 1j]), np.array([0.0])),  # was cast, imaginary part lost
+        lambda: losses.entropy(np.array([0.5 + 0j, 0.5])),
+        lambda: losses.softmax_cross_entropy(np.array([["1", "2"]]), np.array([0])),
+    ],
+)
+def test_arrays_that_are_not_real_numbers_raise_type_error(call):
+    with pytest.raises(TypeError, match="real numbers, got an array of dtype"):
+        call()
+
+
 def test_a_python_number_argument_never_widens_a_float32_loss():
     # as a * 2.0 stays float32 (API.md): the number takes the other argument's dtype
     q32 = Value(np.float32(0.25))
