@@ -148,9 +148,8 @@ def draw_graph(
     ``highlight`` is a Value or an iterable of Values to mark (gold).  Leaves that need a
     gradient are blue, parameters of modules orange, Values that need none (constants, data made
     with ``requires_grad=False``) grey, op results white; the root is bold, green if it is an
-    op's result.  Values made in an
-    ``nn`` module's forward, and its parameters, sit in a cluster named after the module;
-    ``collapse=True`` draws each top-level module as a single box.
+    op's result.  Values made in an ``nn`` module's forward, and its parameters, sit in a
+    cluster named after the module; ``collapse=True`` draws each top-level module as a box.
     """
     if isinstance(highlight, Value):
         highlight = [highlight]
