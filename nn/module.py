@@ -198,6 +198,10 @@ def load(path: PathLike) -> dict[str, np.ndarray]:
             f.seek(0)
             npz = np.load(f, allow_pickle=False)
             with npz:
-                return {key: npz[key] for key in npz.files}
+                arrays = {key: npz[key] for key in npz.files}
+            for key, a in arrays.items():
+                if not isinstance(a, np.ndarray):  # a member not written by np.save: raw bytes
+                    raise ValueError(f"member {key!r} is not a NumPy array")
+            return arrays
         except (ValueError, OSError, EOFError, zipfile.BadZipFile) as e:
             raise ValueError(f"cannot load state dict from {os.fspath(path)!r}: {e}") from e

@@ -1,5 +1,6 @@
 """Tests for nn: modules, layers, init, state dicts and save/load, and fit."""
 
+import io
 import os
 import pickle
 import zipfile
@@ -322,6 +323,17 @@ def test_load_refuses_truncated_and_non_npz_files(tmp_path):
     assert nn.load(tmp_path / "none.npz") == {}
     with pytest.raises(FileNotFoundError):
         nn.load(tmp_path / "missing.npz")
+
+
+def test_load_refuses_an_archive_member_that_is_not_an_array(tmp_path):
+    path = tmp_path / "raw.npz"
+    weight = io.BytesIO()
+    np.save(weight, np.ones((3, 4)))
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("weight.npy", weight.getvalue())
+        z.writestr("bias", pickle.dumps([1.0, 2.0]))  # not .npy: np.load returns raw bytes
+    with pytest.raises(ValueError, match=r"raw.npz': .*member 'bias' is not a NumPy array"):
+        nn.load(path)
 
 
 unpickled = []
