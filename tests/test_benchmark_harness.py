@@ -73,23 +73,31 @@ def test_calls_per_sample_come_from_a_warm_call_not_the_first(monkeypatch):
     [(2, None, None, 2), (2, 5, None, 5), (7, 5, None, 7), (2, 5, 3, 3), (9, None, 3, 3)],
 )
 def test_a_case_gets_at_least_min_rounds_and_at_most_max_rounds(
-    rounds, min_rounds, max_rounds, timed
+    rounds, min_rounds, max_rounds, timed, monkeypatch
 ):
+    """A fake clock (no timing in tests): every call costs 2^-12 s, so the ratio is exactly 1."""
+    clock = [0.0]
+    monkeypatch.setattr(harness.time, "perf_counter", lambda: clock[0])
+
     def factory():
-        return lambda: 1.0
+        def step():
+            clock[0] += 2.0**-12
+            return 1.0
+
+        return step
 
     case = Case(
         "W0 test",
         "tiny",
         {"ours": factory, "peer": factory},
-        target=("peer", 10.0),  # the same step twice: a ratio near 1, whatever the noise
+        target=("peer", 1.0),
         min_rounds=min_rounds,
         max_rounds=max_rounds,
     )
-    results = run_case(case, rounds, min_sample=1e-4)
+    results = run_case(case, rounds, min_sample=2.0**-10)
     assert [len(r.samples) for r in results] == [timed, timed]
     rows, problems = table_rows(case, results)
-    assert not problems and rows[1][7] == "PASS"
+    assert not problems and (rows[1][5], rows[1][7]) == ("1.000x", "PASS")
     # said where the case sets its own count
     assert rows[0][8] == (f"{timed} rounds" if min_rounds or max_rounds else "")
 

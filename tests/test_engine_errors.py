@@ -91,7 +91,7 @@ def test_seed_of_the_wrong_shape_names_both_shapes(shape, seed_shape):
 
 def test_a_failed_backward_leaves_no_gradient():
     x = Value(np.ones(3))
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"seed has shape \(2,\), but the Value has shape \(3,\)"):
         (x * 2.0).backward(np.ones(2))
     assert not x.grad.any()
 

@@ -309,8 +309,11 @@ def test_softmax_of_float32_huge_logits_stays_finite(no_warnings):
     out = v.softmax()
     assert out.dtype == np.float32
     np.testing.assert_allclose(out.data, sp.softmax(x.astype(np.float64)), rtol=1e-5, atol=1e-30)
-    (out * np.arange(4, dtype=np.float32)).sum().backward()
+    w = np.arange(4, dtype=np.float32)
+    (out * w).sum().backward()
     assert v.grad.dtype == np.float32 and np.all(np.isfinite(v.grad))
+    s = sp.softmax(x.astype(np.float64))
+    np.testing.assert_allclose(v.grad, s * (w - (w * s).sum()), rtol=1e-5, atol=1e-30)
 
 
 @pytest.mark.parametrize("lo, hi", [(np.nan, None), (None, np.nan), (np.nan, np.nan)])
@@ -369,6 +372,8 @@ def test_log_softmax_keeps_the_digits_of_large_logits(no_warnings):
         out = Value(x).log_softmax()
         exact = sp.log_softmax(x.astype(np.float64))
         np.testing.assert_allclose(out.data, exact, rtol=1e-12 if x.dtype == np.float64 else 1e-3)
-    v = Value(np.array([1000.0, 990.0, 995.0]))
-    (v.log_softmax() * np.array([1.0, 2.0, 3.0])).sum().backward()
+    x, w = np.array([1000.0, 990.0, 995.0]), np.array([1.0, 2.0, 3.0])
+    v = Value(x)
+    (v.log_softmax() * w).sum().backward()
     assert abs(v.grad.sum()) < 1e-14  # sum_i d/dx_i of a shift-invariant function is 0
+    np.testing.assert_allclose(v.grad, w - sp.softmax(x) * w.sum(), rtol=1e-12, atol=1e-14)

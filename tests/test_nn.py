@@ -235,9 +235,9 @@ def test_init_variance(f, var):
     assert stats.kstest(w.ravel()[:20_000], dist.cdf).pvalue > 1e-3
     assert np.array_equal(f((4, 5), rng=7), f((4, 5), rng=np.random.default_rng(7)))
     assert not np.array_equal(f((4, 5)), f((4, 5)))
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"with positive ints, got \(4, 5, 6\)"):
         f((4, 5, 6))
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"with positive ints, got \(0, 5\)"):
         f((0, 5))
 
 
@@ -363,18 +363,33 @@ def test_load_refuses_pickled_object_arrays(tmp_path):
 # -- float32 and training ------------------------------------------------------------------------
 
 
-def test_astype_float32_trains_end_to_end_in_float32():
-    model = nn.MLP([2, 4, 1], activation="tanh", rng=0).astype(np.float32)
-    assert all(p.dtype == np.float32 for p in model.parameters())
+def train_to_zero_output(model, dtype, steps=3):
+    """Adam steps on mean(model(x)^2); returns the loss before each step."""
     opt = nn.optim.Adam(model.parameters(), lr=0.01)
-    x = np.ones((3, 2), dtype=np.float32)
-    for _ in range(2):
+    x = np.array([[1.0, 1.0], [0.5, -1.0], [-2.0, 0.3]], dtype=dtype)
+    history = []
+    for _ in range(steps):
         out = model(x)
-        assert out.dtype == np.float32
+        assert out.dtype == dtype
         loss = (out**2).mean()
         opt.zero_grad()
         loss.backward()
         opt.step()
+        history.append(loss.item())
+    return history
+
+
+def test_astype_float32_trains_end_to_end_in_float32():
+    model = nn.MLP([2, 4, 1], activation="tanh", rng=0).astype(np.float32)
+    assert all(p.dtype == np.float32 for p in model.parameters())
+    twin = nn.MLP([2, 4, 1], activation="tanh", rng=0)  # float64, from the same float32 weights
+    twin.load_state_dict({k: w.astype(np.float64) for k, w in model.state_dict().items()})
+    history = train_to_zero_output(model, np.float32)
+    assert history[-1] < history[0]
+    # the float32 training follows the float64 one to float32 precision
+    np.testing.assert_allclose(history, train_to_zero_output(twin, np.float64), rtol=1e-5)
+    for p, q in zip(model.parameters(), twin.parameters()):
+        np.testing.assert_allclose(p.data, q.data, rtol=1e-5, atol=1e-6)
     assert all(p.dtype == np.float32 and p.grad.dtype == np.float32 for p in model.parameters())
 
 
