@@ -89,7 +89,7 @@ def softmax_cross_entropy(
         check_class_indices(t, x.shape)
         # logsumexp(x) - x_t as one primitive (a benchmark showed it pays)
         return finish(apply(ops.softmax_cross_entropy, x, params=(t,)), reduction, 1 / log_base)
-    p = as_value(targets)
+    x, p = as_values(x, targets)
     if p.shape != x.shape:
         hint = " (class indices must be an integer array)" if p.shape == x.shape[:-1] else ""
         raise ValueError(

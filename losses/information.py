@@ -19,6 +19,7 @@ from autograd_core import Value, apply, ops
 from ._checks import (
     Tensor,
     as_value,
+    as_values,
     check_distribution,
     check_options,
     check_same_shape,
@@ -44,7 +45,7 @@ def xlogx(x: Value) -> Value:
 
 
 def _distributions(p: Tensor, q: Tensor) -> tuple[Value, Value]:
-    p, q = as_value(p), as_value(q)
+    p, q = as_values(p, q)
     check_same_shape("p", p, "q", q)
     check_distribution("p", p)
     check_distribution("q", q)

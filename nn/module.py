@@ -186,8 +186,8 @@ class Module:
 def load(path: PathLike) -> dict[str, np.ndarray]:
     """Read a file written by ``Module.save`` into a plain dict for ``load_state_dict``.
 
-    Never unpickles: a truncated or non-``.npz`` file, or one holding object arrays, raises
-    ValueError naming ``path``.
+    Never unpickles: a truncated or non-``.npz`` file, or one holding object arrays or members
+    that are not arrays, raises ValueError naming ``path``.
     """
     with open(path, "rb") as f:
         try:
