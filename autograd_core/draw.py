@@ -45,13 +45,23 @@ class Graph(graphviz.Digraph):
 
 _ID = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|-?(\.[0-9]+|[0-9]+(\.[0-9]*)?)")
 _KEYWORDS = {"node", "edge", "graph", "digraph", "subgraph", "strict"}  # any case, in DOT
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # dot refuses these, even quoted
+
+
+class _Html(str):
+    """An HTML-like label (``<...>``), written as it is; any other text is quoted."""
+
+
+def _text(value) -> str:
+    """Text from users (labels, names) as a string dot accepts: control characters become \ufffd."""
+    return _CONTROL.sub("\ufffd", str(value))
 
 
 def _quote(value) -> str:
     """A DOT attribute value: HTML-like labels and plain identifiers as they are, else quoted."""
-    text = str(value)
-    if text.startswith("<") and text.endswith(">"):
-        return text
+    if type(value) is _Html:
+        return value
+    text = _text(value)
     if _ID.fullmatch(text) and text.lower() not in _KEYWORDS:
         return text
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
@@ -67,15 +77,17 @@ def _edge_line(src: str, dst: str) -> str:
 
 
 def summarize(x, max_elements: int = 6) -> str:
-    """Numbers for scalars and small tensors, else min / mean / max."""
+    """Numbers for scalars and small tensors (3 significant digits each: a tiny gradient is not
+    shown as 0), else min / mean / max."""
     if type(x) is float or np.ndim(x) == 0:
         return f"{float(np.asarray(x)):.4g}"
     if isinstance(x, Value):
         x = x.data
     x = np.asarray(x)
     if x.size <= max_elements:
-        return np.array2string(x, precision=3, separator=", ", suppress_small=True)
-    return f"min {x.min():.3g} / mean {x.mean():.3g} / max {x.max():.3g}"
+        return np.array2string(x, separator=", ", formatter={"float_kind": "{:.3g}".format})
+    with np.errstate(invalid="ignore"):  # the mean of +inf and -inf is nan, quietly
+        return f"min {x.min():.3g} / mean {x.mean():.3g} / max {x.max():.3g}"
 
 
 def _walk(root: Value) -> list:
@@ -104,7 +116,7 @@ def _module_name(module) -> str:
     elif hasattr(module, "extra_repr"):
         text = f"{cls}({module.extra_repr()})"
     name = getattr(module, "_name", "") or cls
-    return text if name == cls else f"{name}: {text}"
+    return _text(text if name == cls else f"{name}: {text}")
 
 
 def _owners(nodes: list) -> dict:
@@ -122,7 +134,7 @@ def _value_label(v: Value, show_grad: bool) -> str:
     rows = []
     title = v.label or ("" if v.requires_grad or v._prim is not None else "const")
     if title:
-        rows.append(f"<B>{html.escape(title)}</B>")
+        rows.append(f"<B>{html.escape(_text(title))}</B>")
     if v.shape:
         rows.append(f"{v.shape} {v.dtype}")
     elif v.dtype != np.float64:
@@ -132,7 +144,7 @@ def _value_label(v: Value, show_grad: bool) -> str:
         g = v._grad
         rows.append("grad " + ("-" if g is None else html.escape(summarize(g))))
     cells = "".join(f"<TR><TD>{r}</TD></TR>" for r in rows)
-    return f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0">{cells}</TABLE>>'
+    return _Html(f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0">{cells}</TABLE>>')
 
 
 def draw_graph(
@@ -149,11 +161,18 @@ def draw_graph(
     gradient are blue, parameters of modules orange, Values that need none (constants, data made
     with ``requires_grad=False``) grey, op results white; the root is bold, green if it is an
     op's result.  Values made in an ``nn`` module's forward, and its parameters, sit in a
-    cluster named after the module; ``collapse=True`` draws each top-level module as a box.
+    cluster named after the module; ``collapse=True`` draws each top-level module as a box
+    (the root and highlighted Values stay visible outside it).
     """
+    if not isinstance(root, Value):
+        raise TypeError(f"draw_graph draws the graph under a Value, got {type(root).__name__}")
     if isinstance(highlight, Value):
         highlight = [highlight]
-    marked = {id(v) for v in (highlight or ())}
+    highlight = list(highlight) if highlight is not None else []
+    for v in highlight:
+        if not isinstance(v, Value):
+            raise TypeError(f"highlight takes a Value or Values, got a {type(v).__name__}")
+    marked = {id(v) for v in highlight}
     dot = Graph(graph_attr={"rankdir": rankdir}, node_attr={"fontname": "Helvetica"})
     nodes = _walk(root)
     # DOT names are numbers in walk order, so the same graph always gives the same source.
@@ -163,10 +182,22 @@ def draw_graph(
     def module_name(m):
         return f"m{modules.setdefault(id(m), len(modules))}"
 
+    labels = {}  # id(module) -> its label: a container's repr is long, build each label once
+
+    def module_label(m):
+        if id(m) not in labels:
+            labels[id(m)] = _module_name(m)
+        return labels[id(m)]
+
     owner = _owners(nodes)
     scope_of = lambda v: v._scope or owner.get(id(v), ())
-    # In collapse mode a top-level module's Values, and its parameters, become one box.
-    box_of = {id(v): scope_of(v)[0] for v in nodes if collapse and scope_of(v)}
+    # In collapse mode a top-level module's Values, and its parameters, become one box; the
+    # root and highlighted Values are drawn on their own.
+    box_of = {
+        id(v): scope_of(v)[0]
+        for v in nodes
+        if collapse and scope_of(v) and v is not root and id(v) not in marked
+    }
 
     clusters = {}  # scope path -> list of (name, attrs) drawn inside it
     boxes = {}
@@ -184,7 +215,7 @@ def draw_graph(
             style.update(penwidth="2.5", fillcolor="palegreen" if v._prim else "lightblue")
         if id(v) in marked:
             style.update(color="red", penwidth="3", fillcolor="gold")
-        items = clusters.setdefault(scope_of(v), [])
+        items = clusters.setdefault(() if collapse else scope_of(v), [])  # collapse: no clusters
         items.append((f"v{i}", {"label": _value_label(v, show_grad), **style}))
         if v._prim is not None:
             items.append((f"o{i}", {"label": v.op, "shape": "ellipse"}))
@@ -197,7 +228,7 @@ def draw_graph(
             ctx = target.subgraph(name=f"cluster_{module_name(module)}")
             target = ctx.__enter__()
             contexts.append(ctx)
-            target.attr(label=_module_name(module), style="rounded", color="grey50")
+            target.attr(label=module_label(module), style="rounded", color="grey50")
         for name, attrs in items:
             target.body.append(_node_line(name, attrs))
         for ctx in reversed(contexts):
@@ -206,7 +237,7 @@ def draw_graph(
     for m in boxes.values():
         dot.node(
             module_name(m),
-            label=_module_name(m),
+            label=module_label(m),
             shape="box3d",
             style="filled",
             fillcolor="lightyellow",

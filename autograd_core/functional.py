@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import itertools
+import operator
 from collections.abc import Callable
 
 import numpy as np
@@ -68,7 +69,13 @@ def value_and_grad(f: Callable, argnums: int | tuple = 0) -> Callable:
     has the argument's shape: an ndarray or float, or a differentiable Value when called inside
     another ``grad``, so ``grad(grad(f))`` works.  A tuple ``argnums`` gives a tuple of gradients.
     """
-    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    single = not isinstance(argnums, (tuple, list))
+    try:
+        nums = tuple(map(operator.index, (argnums,) if single else argnums))
+    except TypeError:
+        raise TypeError(f"argnums must be an int or a tuple of ints, got {argnums!r}") from None
+    if not nums:
+        raise ValueError("argnums is empty: name at least one argument to differentiate")
 
     @functools.wraps(f)
     def wrapped(*args, **kwargs):
@@ -97,7 +104,7 @@ def value_and_grad(f: Callable, argnums: int | tuple = 0) -> Callable:
             out = f(*args, **kwargs)
             grads = _gradients(out, wrt, create_graph=nested)
         value = out if nested else out.data
-        return value, (grads[0] if isinstance(argnums, int) else tuple(grads))
+        return value, (grads[0] if single else tuple(grads))
 
     return wrapped
 

@@ -773,7 +773,14 @@ def backward_steps(root: Value) -> Iterator[Step]:
     Exhausting the generator leaves exactly the gradients ``backward()`` leaves; stopping early
     leaves those of the steps taken so far (a later ``backward()`` adds a whole pass to them).
     """
-    seed = root._seed(None, False)
+    if root.requires_grad and root.size != 1:  # checked here, not at the first next()
+        raise ValueError(
+            f"backward_steps() starts from a scalar (a Value of size 1), got shape {root.shape}"
+        )
+    return _steps(root, root._seed(None, False))
+
+
+def _steps(root: Value, seed) -> Iterator[Step]:
     passes = backprop(root, seed, steps=True)
     while True:
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):

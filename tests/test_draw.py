@@ -1,6 +1,7 @@
 """draw_graph: nodes, edges, labels, clusters per module, highlight, size, rendering."""
 
 import re
+import warnings
 import xml.etree.ElementTree as ET
 
 import numpy as np
@@ -100,6 +101,17 @@ def test_tensors_show_shape_dtype_and_a_summary():
     assert "min 0 / mean 49.5 / max 99" in src
 
 
+def test_small_tensors_show_tiny_numbers_not_zeros():
+    from autograd_core.draw import summarize
+
+    assert summarize(np.array([1e-6, 2e-6])) == "[1e-06, 2e-06]"  # a vanishing gradient
+    assert summarize(np.array([1e-5, 1.0, 3.0])) == "[1e-05, 1, 3]"
+    assert summarize(np.float32([0.5, 3.25])) == "[0.5, 3.25]"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the mean of +inf and -inf is nan, without a warning
+        assert summarize(np.array([np.inf, -np.inf] * 4)) == "min -inf / mean nan / max inf"
+
+
 def test_module_clusters_and_collapse():
     model = nn.Sequential(nn.Dense(3, 4, rng=0), nn.ReLU(), nn.Dense(4, 2, rng=1))
     x = Value(np.ones((5, 3)), requires_grad=False, label="x")
@@ -114,6 +126,28 @@ def test_module_clusters_and_collapse():
     assert "weight" not in collapsed  # parameters are folded into the module's box
     nodes, _ = counts(draw_graph(loss, collapse=True))
     assert nodes == 1 + 1 + 2  # x, the Sequential box, the sum's value and op
+
+
+def test_collapse_keeps_the_root_and_highlighted_values_in_view():
+    model = nn.Sequential(nn.Dense(2, 3, rng=0), nn.ReLU(), nn.Dense(3, 1, rng=1))
+    out = model(np.ones((4, 2)))
+    out.label = "out"  # made inside the model: it would vanish into the box
+    src = draw_graph(out, collapse=True, highlight=model[0].weight).source
+    assert "subgraph" not in src and src.count("box3d") == 1
+    assert "<B>out</B>" in src and "<B>weight</B>" in src and src.count("color=red") == 1
+
+
+def test_module_labels_are_built_once_per_module(monkeypatch):
+    """A container's label comes from its repr, which lists every layer: built once per module,
+    not once per layer inside it (that made drawing quadratic in the number of layers)."""
+    from autograd_core import draw
+
+    calls = []
+    monkeypatch.setattr(draw, "_module_name", lambda m: calls.append(m) or type(m).__name__)
+    layers = [layer for i in range(50) for layer in (nn.Dense(2, 2, rng=i), nn.Tanh())]
+    model = nn.Sequential(*layers)
+    draw_graph(model(np.ones((1, 2))).sum())
+    assert len(calls) == len({id(m) for m in calls}) == 1 + 100
 
 
 def test_highlight_marks_only_the_given_values():
@@ -181,3 +215,25 @@ def test_an_op_named_like_a_dot_keyword_still_draws(name):
     prim = Primitive(name, lambda x: x, lambda g, ans, x: g)
     svg = draw_graph(apply(prim, Value(1.0))).pipe(format="svg").decode()
     assert f">{name}<" in svg  # the op's box is labelled with its name
+
+
+def test_labels_with_control_characters_numbers_and_angle_brackets_render():
+    from autograd_core import Primitive, apply
+
+    a = Value(1.0, label="a\x01b")  # a control character: dot would refuse the file
+    b = Value(2.0)
+    b.label = 5  # not a string
+    ops_named = [
+        Primitive(name, lambda x: x, lambda g, ans, x: g) for name in ("<lambda>", "<a & b>")
+    ]
+    out = apply(ops_named[1], apply(ops_named[0], a * b))
+    text = "".join(ET.fromstring(draw_graph(out).pipe(format="svg")).itertext())
+    assert "<lambda>" in text and "<a & b>" in text and "5" in text and "a\ufffdb" in text
+
+
+def test_the_root_and_highlight_must_be_values():
+    a = Value(1.0)
+    with pytest.raises(TypeError, match="draw_graph draws the graph under a Value, got float"):
+        draw_graph(3.0)
+    with pytest.raises(TypeError, match="highlight takes a Value or Values, got a float"):
+        draw_graph(a.exp(), highlight=[1.0])

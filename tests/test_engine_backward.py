@@ -484,6 +484,14 @@ def test_backward_steps_is_lazy():
     assert x.grad == pytest.approx(3 * np.exp(6.0))
 
 
+def test_backward_steps_refuses_a_non_scalar_or_constant_root_at_once():
+    x = Value(np.ones(3))
+    with pytest.raises(ValueError, match=r"starts from a scalar .* got shape \(3,\)"):
+        backward_steps(x * 2.0)  # before any next(): the error points at this call
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        backward_steps(Value(np.ones(3), requires_grad=False).sum())
+
+
 def test_backward_with_create_graph_records_even_under_no_grad():
     x = Value(np.array([1.0, 2.0]))
     y = (x * x).sum()

@@ -456,6 +456,16 @@ def test_argnums_naming_one_argument_twice_raises(argnums):
     assert grad(f, (0, 1))(2.0, 3.0) == (12.0, 4.0)
 
 
+def test_argnums_takes_numpy_integers_and_refuses_empty_or_non_integer_argnums():
+    f = lambda x, y: x * y * y
+    assert grad(f, np.int64(1))(2.0, 3.0) == 12.0  # as JAX: any integer
+    with pytest.raises(ValueError, match="argnums is empty"):
+        grad(f, ())
+    for bad in ("x", 1.5, (0, 0.5)):
+        with pytest.raises(TypeError, match="argnums must be an int or a tuple of ints"):
+            grad(f, bad)
+
+
 def test_create_graph_gradients_have_their_values_dtype_when_dtypes_mix():
     # as the plain backward pass: float32 x times a float64 constant gives x a float32 grad
     x = Value(np.array([1.0, 2.0], np.float32))
