@@ -97,12 +97,31 @@ def _as_data(x, dtype=None):
 
 
 def _constant(x):
-    """A raw operand (a number or an array in an expression): no gradient flows to it."""
-    if type(x) is float or type(x) is int or type(x) is np.ndarray:
+    """A raw operand (a number or an array in an expression): no gradient flows to it.  Lists
+    holding Values, and complex, string or object data, are refused as ``Value`` refuses them."""
+    t = type(x)
+    if t is float or t is int:
         return x
-    if isinstance(x, numbers.Number) and not isinstance(x, np.generic):
-        return float(x)
-    return np.asarray(x)
+    if t is not np.ndarray:
+        if isinstance(x, numbers.Number) and not isinstance(x, (np.generic, complex)):
+            return float(x)
+        check_no_values_inside(x)
+        x = np.asarray(x)
+    if x.dtype.kind not in "fiub":
+        raise TypeError(f"Value holds real numbers, got an operand of dtype {x.dtype}")
+    return x
+
+
+def _bound(b):
+    """A bound of ``clip``: None or a constant; a Value that needs a gradient is refused."""
+    if isinstance(b, Value):
+        if b.requires_grad:
+            raise TypeError(
+                "clip's bounds are constants, and no gradient flows to them: got a Value that "
+                "requires grad; pass its .data"
+            )
+        return b.data
+    return None if b is None else _constant(b)
 
 
 def _node(prim, data, x, y, aux: tuple, requires_grad: bool) -> Value:
@@ -348,8 +367,9 @@ class Value:
         return self._unary(ops.softplus)
 
     def clip(self, lo=None, hi=None) -> Value:
-        """min(max(x, lo), hi); derivative 1 for lo <= x <= hi, else 0."""
-        return self._unary(ops.clip, lo, hi)
+        """min(max(x, lo), hi); derivative 1 for lo <= x <= hi, else 0.  The bounds are
+        constants (None, numbers, arrays): no gradient flows to them."""
+        return self._unary(ops.clip, _bound(lo), _bound(hi))
 
     # ---- reductions and softmax ------------------------------------------------------------
 

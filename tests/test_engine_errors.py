@@ -126,6 +126,35 @@ def test_non_real_data_is_refused(data):
         Value(data)
 
 
+@pytest.mark.parametrize(
+    "operand",
+    [np.complex128(1j), 1j, np.array([1, 2], dtype=object), np.array(["a", "b"])],
+    ids=["complex scalar", "python complex", "object array", "string array"],
+)
+def test_non_real_operands_are_refused(operand):
+    """(They made complex or object Values whose backward gave zeros or crashed.)"""
+    x = Value(np.ones(2))
+    for op in (lambda: x * operand, lambda: operand + x):
+        with pytest.raises(TypeError, match="Value holds real numbers, got an operand of dtype"):
+            op()
+
+
+@pytest.mark.parametrize("make", [lambda x, a, b: x * [a, b], lambda x, a, b: [[a, b]] - x])
+def test_a_list_of_values_as_an_operand_is_refused(make):
+    """As an array it would be a constant: a and b would get no gradient, without a word."""
+    a, b, x = Value(1.0), Value(2.0), Value(np.ones(2))
+    with pytest.raises(TypeError, match="a list holding Values"):
+        make(x, a, b)
+
+
+def test_clip_bounds_are_constants():
+    x = Value(np.array([-2.0, 0.0, 2.0]))
+    with pytest.raises(TypeError, match="clip's bounds are constants"):
+        x.clip(Value(-1.0), 1.0)
+    out = x.clip(Value(-1.0, requires_grad=False), [1.0, 1.0, 1.0])  # constants: fine
+    np.testing.assert_array_equal(out.data, [-1.0, 0.0, 1.0])
+
+
 @pytest.mark.parametrize("dtype", [int, np.int32, bool, complex], ids=str)
 def test_a_dtype_that_is_not_floating_point_is_refused_by_name(dtype):
     # an integer Value would truncate its gradients (0.5 -> 0) without a word
