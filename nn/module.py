@@ -1,9 +1,11 @@
 """``Module``, the base class of layers and models, and ``load`` for saved state.
 
-A module's parameters are the ``Value`` objects, and its sub-modules the ``Module`` objects, held
-in its public attributes (names not starting with ``_``), directly or inside lists, tuples and
-dicts, in attribute insertion order. Their dotted names follow the path of attributes, list
-indices and dict keys: ``layers.0.weight``. An object reachable twice is listed once.
+A module's parameters are the leaf ``Value`` objects (not results of ops, such as an activation
+kept in an attribute), and its sub-modules the ``Module`` objects, held in its public attributes
+(names not starting with ``_``), directly or inside lists, tuples and dicts, in attribute
+insertion order. Their dotted names follow the path of attributes, list indices and dict keys:
+``layers.0.weight``; two parameters of the same name raise ValueError. An object reachable twice
+is listed once. A parameter attribute takes only a Value (or None).
 """
 
 from __future__ import annotations
@@ -62,6 +64,12 @@ class Module:
         self.__dict__["_module_name"] = name
 
     def __setattr__(self, name: str, value: Any) -> None:
+        old = self.__dict__.get(name)
+        if isinstance(old, Value) and old.op == "" and not isinstance(value, Value | None):
+            raise TypeError(
+                f"cannot replace parameter {name!r} by a {type(value).__name__}: it would stop "
+                f"being a parameter; assign a Value, or write into {name}.data"
+            )
         if not name.startswith("_"):
             for child_name, child in _flatten(name, value):
                 if isinstance(child, Module) and "_module_name" not in vars(child):
@@ -85,8 +93,15 @@ class Module:
                     yield from obj._walk(f"{prefix}{name}.", seen)
 
     def named_parameters(self) -> Iterator[tuple[str, Value]]:
-        """(dotted name, parameter) pairs, e.g. ``("layers.0.weight", Value)``."""
-        return ((n, p) for n, p in self._walk() if isinstance(p, Value))
+        """(dotted name, parameter) pairs, e.g. ``("layers.0.weight", Value)``.  Parameters are
+        leaf Values: an op's result kept in an attribute (an activation) is not one."""
+        names = set()
+        for name, p in self._walk():
+            if isinstance(p, Value) and p.op == "":
+                if name in names:  # a dict key holding a ".", or keys 1 and "1"
+                    raise ValueError(f"two parameters are named {name!r}: rename one")
+                names.add(name)
+                yield name, p
 
     def parameters(self) -> list[Value]:
         return [p for _, p in self.named_parameters()]
@@ -101,6 +116,8 @@ class Module:
 
     def train(self, mode: bool = True) -> Module:
         """Set ``training = mode`` on this module and all sub-modules; returns self."""
+        if not isinstance(mode, bool):
+            raise ValueError(f"train() takes True or False, got {mode!r}")
         for m in self.modules():
             m.training = mode
         return self

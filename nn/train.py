@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable
 from typing import Any
 
@@ -35,10 +36,12 @@ def _n_correct(out: Any, y: Any, threshold: float) -> int | None:
 def _evaluate(model: Module, loss_fn: Callable, X: np.ndarray, y: np.ndarray, threshold: float):
     """(loss, correct count or None) on the whole of ``X``, without recording a graph."""
     model.eval()
-    with no_grad():
-        out = model(X)
-        loss = loss_fn(out, y).item()
-    model.train()
+    try:
+        with no_grad():
+            out = model(X)
+            loss = loss_fn(out, y).item()
+    finally:
+        model.train()  # also when the validation data is refused
     return loss, _n_correct(out.data, y, threshold)
 
 
@@ -74,7 +77,12 @@ def fit(
     finite (inf or nan) raises ValueError before that batch's update, leaving the model as the
     previous batch left it.
     """
+    for name, n in (("epochs", epochs), ("batch_size", batch_size)):
+        if isinstance(n, bool) or not isinstance(n, numbers.Integral):
+            raise TypeError(f"{name} must be an integer, got {n!r}")
     X, y = np.asarray(X), np.asarray(y)
+    if X.ndim == 0 or y.ndim == 0:
+        raise ValueError(f"X and y need a first axis of samples, got shapes {X.shape}, {y.shape}")
     if len(X) == 0:
         raise ValueError("X holds no samples")
     if len(X) != len(y):

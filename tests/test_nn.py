@@ -64,6 +64,41 @@ def test_named_parameters_follow_attributes_lists_and_dicts_in_order():
     assert (net.fc.weight.label, net.fc.bias.label) == ("weight", "bias")
 
 
+def test_parameters_are_leaves_with_distinct_names():
+    class Cache(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.d = nn.Dense(2, 2, rng=0)
+
+        def forward(self, x):
+            self.h = self.d(x)  # an activation kept for inspection: not a parameter
+            return self.h
+
+    m = Cache()
+    m(np.ones((3, 2)))
+    assert [n for n, _ in m.named_parameters()] == ["d.weight", "d.bias"]
+    m.load_state_dict(Cache().state_dict())  # a fresh model's checkpoint fits
+
+    class Clash(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.heads = {"x.y": Value(np.ones(2)), "x": {"y": Value(np.zeros(2))}}
+
+    with pytest.raises(ValueError, match=r"two parameters are named 'heads.x.y'"):
+        Clash().state_dict()  # one of them would be lost in a saved file
+
+
+def test_a_parameter_is_not_replaced_by_a_non_value():
+    d = nn.Dense(2, 2, rng=0)
+    with pytest.raises(TypeError, match=r"cannot replace parameter 'weight' by a ndarray"):
+        d.weight = np.ones((2, 2))  # it would silently stop being trained and saved
+    d.weight = Value(np.ones((2, 2)))  # a Value, or None, is fine
+    d.bias = None
+    assert [n for n, _ in d.named_parameters()] == ["weight"]
+    with pytest.raises(ValueError, match=r"train\(\) takes True or False, got 'no'"):
+        d.train("no")
+
+
 def test_children_know_their_name_in_the_parent():
     net = Net()
     assert net.fc._name == "fc"
@@ -493,6 +528,20 @@ def test_fit_threshold_for_logits_and_input_errors():
         run(X_val=X)
     with pytest.raises(ValueError, match="X holds no samples"):
         nn.fit(model, loss, opt, X[:0], y[:0], 1, 4, progress=False)
+
+
+def test_fit_refuses_non_integer_sizes_and_stays_in_train_mode_when_validation_fails():
+    X, y = np.ones((4, 2)), np.array([0, 1, 0, 1])
+    model = nn.MLP([2, 2], rng=0)
+    opt = nn.optim.SGD(model.parameters(), lr=0.1)
+    for kw in ({"epochs": 2.0, "batch_size": 2}, {"epochs": 1, "batch_size": None}):
+        name = "epochs" if kw["epochs"] == 2.0 else "batch_size"
+        with pytest.raises(TypeError, match=f"{name} must be an integer"):
+            nn.fit(model, losses.softmax_cross_entropy, opt, X, y, progress=False, **kw)
+    with pytest.raises(ValueError, match="class index 5"):
+        nn.fit(model, losses.softmax_cross_entropy, opt, X, y, 1, 2, progress=False,
+               X_val=X, y_val=y + 5)  # fmt: skip
+    assert model.training and all(m.training for m in model.modules())
 
 
 def test_fit_accepts_a_loss_of_size_one_of_any_shape():
