@@ -430,10 +430,12 @@ div = Primitive("/", operator.truediv,
                 lambda g, ans, x, y: g / y,
                 lambda g, ans, x, y: -g * ans / y)
 # As in PyTorch: d(x^y)/dx = y x^(y-1) is 0 where y = 0 (x^(y-1+[y=0]) keeps 0 * inf away),
-# and d(x^y)/dy = x^y log x is 0 where x = 0 (log(x + [x=0]) is 0 there).
+# and d(x^y)/dy = x^y log x is 0 where x = 0 <= y (log(x + [x=0<=y]) is 0 there; where y < 0
+# it is inf * log 0 = -inf).
 pow_ = Primitive("**", _pow,
                  lambda g, ans, x, y: g * y * power(x, y - 1 + mask(raw(y) == 0, raw(y))),
-                 lambda g, ans, x, y: g * ans * log(x + mask(raw(x) == 0, raw(x))))
+                 lambda g, ans, x, y:
+                 g * ans * log(x + mask((raw(x) == 0) & (raw(y) >= 0), raw(x))))
 matmul = Primitive("@", operator.matmul,
                    lambda g, ans, x, y: _matmul_vjp(g, x, y, 0),
                    lambda g, ans, x, y: _matmul_vjp(g, x, y, 1))

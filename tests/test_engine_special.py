@@ -187,6 +187,15 @@ def test_pow_exponent_gradient_at_a_zero_base_is_zero():
     np.testing.assert_allclose(a.grad, [0.0, 12.0])
 
 
+@pytest.mark.filterwarnings("ignore:divide by zero encountered in power")  # NumPy's own, on arrays
+@pytest.mark.parametrize("make", [float, lambda x: np.array([x])], ids=["float", "1-d"])
+def test_pow_exponent_gradient_at_a_zero_base_and_negative_exponent_is_minus_inf(make):
+    """As PyTorch: d(0^y)/dy = 0^y log 0 = inf * -inf = -inf for y < 0 (it was nan)."""
+    x, y = Value(make(0.0)), Value(make(-1.0))
+    (x**y).sum().backward()
+    assert np.all(np.asarray(y.grad) == -np.inf) and np.all(np.asarray(x.grad) == -np.inf)
+
+
 @pytest.mark.filterwarnings("ignore:invalid value encountered in power")  # NumPy's own, on arrays
 @pytest.mark.parametrize(
     "make", [float, np.array, lambda x: np.array([x])], ids=["float", "0-d", "1-d"]
