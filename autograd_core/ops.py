@@ -377,6 +377,17 @@ def _clip(x, lo, hi):
     return np.clip(x, lo, hi)
 
 
+def _inside(x, lo, hi):
+    """lo <= x <= hi, a bound of None being no limit: where clip passes its gradient (as
+    PyTorch's clamp: nowhere if lo > hi, where the result is hi whatever x is)."""
+    inside = True
+    if lo is not None:
+        inside = inside & (x >= lo)
+    if hi is not None:
+        inside = inside & (x <= hi)
+    return inside
+
+
 def _scatter(g, shp, idx):
     """Zeros of shape ``shp`` with ``g`` added at ``idx`` (repeated indices accumulate)."""
     out = np.zeros(shp, dtype=np.result_type(g))
@@ -460,7 +471,7 @@ sigmoid = Primitive("sigmoid", _sigmoid,
 softplus = Primitive("softplus", _softplus,                    # derivative: sigmoid(x)
                      lambda g, ans, x: g * sigmoid_(x))
 clip = Primitive("clip", _clip,                               # gradient 1 inside [lo, hi]
-                 lambda g, ans, x, lo, hi: g * mask(raw(ans) == raw(x), raw(x)))
+                 lambda g, ans, x, lo, hi: g * mask(_inside(raw(x), lo, hi), raw(x)))
 sum_ = Primitive("sum", _sum,
                  lambda g, ans, x, axis, keepdims: expand(g, shape(x), axis, keepdims))
 max_ = Primitive("max", _max, _max_vjp)

@@ -160,6 +160,17 @@ def test_clip_on_both_sides_of_a_scalar():
     assert v.grad == 1.0
 
 
+@pytest.mark.parametrize("make", [float, np.array], ids=["float", "array"])
+def test_clip_with_lo_above_hi_is_hi_everywhere_with_gradient_zero(make):
+    """np.clip gives hi wherever lo > hi, whatever x is: as PyTorch's clamp, no gradient,
+    even where x happens to equal hi."""
+    for x in (-1.0, 0.0, 2.0):
+        v = Value(make(x))
+        out = v.clip(1.0, -1.0)
+        out.sum().backward()
+        assert float(out.data) == -1.0 and float(v.grad) == 0.0
+
+
 # ---- binary operators with broadcasting -----------------------------------------------------
 
 PAIRS = {
