@@ -108,9 +108,14 @@ class Sequential(Module):
         return iter(self._layers())
 
     def __getitem__(self, index: int | slice) -> Module:
-        if isinstance(index, slice):
-            return Sequential(*self._layers()[index])
-        return self._layers()[index]
+        """A layer by position, or a slice as a Sequential whose layers keep their names (as in
+        PyTorch: ``model[2:]`` has parameters ``2.weight``..., so its checkpoints match)."""
+        if not isinstance(index, slice):
+            return self._layers()[index]
+        part = Sequential()
+        for name, layer in [(n, m) for n, m in vars(self).items() if n.isdigit()][index]:
+            setattr(part, name, layer)
+        return part
 
     def forward(self, x: Any) -> Any:
         for layer in self:

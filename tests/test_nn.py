@@ -158,7 +158,9 @@ def test_sequential_indexing_and_len():
     seq = nn.Sequential(a, b, c)
     assert len(seq) == 3 and seq[0] is a and seq[-1] is c and list(seq) == [a, b, c]
     assert [n for n, _ in seq.named_parameters()] == ["0.weight", "0.bias", "2.weight", "2.bias"]
-    assert len(seq[1:]) == 2 and seq[1:][1] is c
+    assert len(seq[1:]) == 2 and seq[1:][1] is c and list(seq[::2]) == [a, c]
+    # a slice keeps the layers' names, as in PyTorch: its checkpoint keys are the model's
+    assert list(seq[1:].state_dict()) == ["2.weight", "2.bias"]
     with pytest.raises(TypeError):
         nn.Sequential(a, "not a module")
 
