@@ -91,6 +91,7 @@ def limit_threads(n: int) -> tuple[contextlib.AbstractContextManager, str]:
 
 # glibc's mallopt parameters and the ceiling of its dynamic mmap threshold on 64-bit Linux
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD, MMAP_THRESHOLD_MAX = -1, -3, 32 << 20
+TRIM_NEVER = (2 << 30) - 1  # mallopt takes an int: about 2 GiB
 
 
 def fix_malloc() -> str:
@@ -99,16 +100,18 @@ def fix_malloc() -> str:
     glibc raises both as it sees large blocks freed, so in one process whether an engine's
     arrays reuse freed heap or take fresh pages depends on what ran before it: at W3 batch 1024
     HIPS autograd's median sample took 0 to ~350 page faults per step from run to run, and ours
-    ~200 in some runs (none alone in a process). Fixed where the dynamic ones end up (mmap at
-    its 32 MiB ceiling, trim at twice that), no engine's allocations depend on another's.
+    ~200 in some runs (none alone in a process). The mmap threshold is fixed where the dynamic
+    one ends up (its 32 MiB ceiling). The trim threshold is set past any engine's peak, so that
+    the heap is never given back to the system mid-run: at twice the mmap threshold (where the
+    dynamic one ends up), PyTorch's W5 step took up to 100k page faults a step once W3 had run
+    before it (212 ms a step instead of 73 ms), and none without trimming.
     """
     mallopt = getattr(ctypes.CDLL(None), "mallopt", None)  # None: not glibc (macOS)
     if mallopt is None or not (
-        mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_MAX)
-        and mallopt(M_TRIM_THRESHOLD, 2 * MMAP_THRESHOLD_MAX)
+        mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_MAX) and mallopt(M_TRIM_THRESHOLD, TRIM_NEVER)
     ):
         return "malloc: no glibc mallopt, thresholds left dynamic"
-    return "malloc: glibc mmap threshold 32 MiB, trim threshold 64 MiB, fixed for the run"
+    return "malloc: glibc mmap threshold 32 MiB, trim threshold 2 GiB, fixed for the run"
 
 
 def environment(threads: int, pinned: str, malloc: str) -> list[str]:

@@ -1,7 +1,8 @@
 """W3 tensor MLP training step: float32 784-256-128-10 ReLU, softmax cross-entropy, SGD 0.01.
 
 One call = forward, loss from integer labels, backward, SGD update. All engines start from the
-same float32 weights (W of shape (in, out)) and return (loss, dL/dW1) for the check.
+same float32 weights (W of shape (in, out)) and return (loss, dL/dW1, the output layer's bias
+after the update) for the check: the last one catches a wrong learning rate or a skipped update.
 Floor: the same network forward/backward written by hand in NumPy; a second row writes ReLU's
 output and gradient to fresh arrays, as an engine that keeps its intermediates must.
 """
@@ -73,7 +74,7 @@ def numpy_step_fn(X, y, params, in_place: bool = True):
         gW1, gb1 = X.T @ dh1, dh1.sum(axis=0)
         for p, g in zip(params, (gW1, gb1, gW2, gb2, gW3, gb3)):
             p -= LR * g
-        return loss, gW1
+        return loss, gW1, b3
 
     return step
 
@@ -118,7 +119,7 @@ def _case(batch: int, target, min_rounds: int | None = None) -> Case:
             opt.zero_grad()
             loss.backward()
             opt.step()
-            return loss.data, params[0].grad
+            return loss.data, params[0].grad, params[-1].data
 
         return step
 
@@ -141,7 +142,7 @@ def _case(batch: int, target, min_rounds: int | None = None) -> Case:
             loss = loss_fn(model(Xt), yt)
             loss.backward()
             opt.step()
-            return loss.detach(), model[0].weight.grad.T
+            return loss.detach(), model[0].weight.grad.T, model[-1].bias.detach()
 
         return step
 
@@ -165,7 +166,7 @@ def _case(batch: int, target, min_rounds: int | None = None) -> Case:
             loss, grads = vg(params)
             for p, g in zip(params, grads):
                 p -= LR * g
-            return loss, grads[0]
+            return loss, grads[0], params[-1]
 
         return step
 
