@@ -65,7 +65,8 @@ class Module:
 
     def __setattr__(self, name: str, value: Any) -> None:
         old = self.__dict__.get(name)
-        if isinstance(old, Value) and old.op == "" and not isinstance(value, Value | None):
+        parameter = isinstance(old, Value) and old.op == "" and not name.startswith("_")
+        if parameter and not isinstance(value, Value | None):
             raise TypeError(
                 f"cannot replace parameter {name!r} by a {type(value).__name__}: it would stop "
                 f"being a parameter; assign a Value, or write into {name}.data"

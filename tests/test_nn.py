@@ -93,6 +93,8 @@ def test_a_parameter_is_not_replaced_by_a_non_value():
     with pytest.raises(TypeError, match=r"cannot replace parameter 'weight' by a ndarray"):
         d.weight = np.ones((2, 2))  # it would silently stop being trained and saved
     d.weight = Value(np.ones((2, 2)))  # a Value, or None, is fine
+    d._cache = Value(np.ones(2))  # a private attribute is not a parameter: anything goes
+    d._cache = np.zeros(2)
     d.bias = None
     assert [n for n, _ in d.named_parameters()] == ["weight"]
     with pytest.raises(ValueError, match=r"train\(\) takes True or False, got 'no'"):
