@@ -155,5 +155,6 @@ def cases(quick: bool) -> list[Case]:
             unit="ms/step",
             gc_off=frozenset({"micrograd, gc off"}),
             notes={"ours": nodes_ours, "micrograd": nodes_micrograd},
+            reference="micrograd",  # the independent implementation: a wrong ours is named
         )
     ]
