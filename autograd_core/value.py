@@ -11,6 +11,7 @@ each primitive's VJPs (see ``ops.py``).
 from __future__ import annotations
 
 import contextlib
+import copy
 import numbers
 import operator
 from collections.abc import Iterator
@@ -122,6 +123,13 @@ def _bound(b):
             )
         return b.data
     return None if b is None else _constant(b)
+
+
+def _leaf(data, grad, requires_grad: bool, label: str) -> Value:
+    """A Value rebuilt from a pickle or a ``copy.copy``; its grad is its own array."""
+    v = Value(data, requires_grad=requires_grad, label=label)
+    v._grad = grad.copy() if isinstance(grad, np.ndarray) else grad
+    return v
 
 
 def _node(prim, data, x, y, aux: tuple, requires_grad: bool) -> Value:
@@ -309,13 +317,20 @@ class Value:
     def __itruediv__(self, other) -> Value:
         return self._inplace(ops.div, other)
 
+    def __ipow__(self, other) -> Value:
+        return self._inplace(ops.pow_, other)
+
+    def __imatmul__(self, other) -> Value:
+        return self._inplace(ops.matmul, other)
+
     def _inplace(self, prim, other):
         """``x op= y``.  Under ``no_grad()`` a leaf keeps its identity and grad and takes the
         result as its data: a parameter update, ``p -= lr * p.grad``, as in PyTorch (a graph
-        recorded before it reads the new data if its backward runs after).  With gradients on,
-        a leaf holding a gradient (a parameter in training) refuses, as ``x = x op y`` would
-        quietly swap it for a new node that its model and optimizer do not hold.  Anything
-        else is ``x = x op y``, a new node, as in micrograd, JAX and HIPS autograd."""
+        recorded before it reads the new data if its backward runs after, where PyTorch
+        raises).  With gradients on, a leaf holding a gradient (a parameter in training)
+        refuses, as ``x = x op y`` would quietly swap it for a new node that its model and
+        optimizer do not hold.  Anything else is ``x = x op y``, a new node, as in micrograd,
+        JAX and HIPS autograd."""
         if self._prim is not None or (_state.grad_enabled and self._grad is None):
             return NotImplemented
         if _state.grad_enabled:
@@ -499,9 +514,16 @@ class Value:
 
     @grad.setter
     def grad(self, g) -> None:
+        """Set by hand (None clears it): numbers of this Value's shape, held in its dtype."""
+        if g is not None and not isinstance(g, Value):
+            g = np.asarray(g)
+            if g.dtype.kind not in "fiub":
+                raise TypeError(f"a grad holds real numbers, got dtype {g.dtype}")
         shape = None if g is None else np.shape(_data(g))
         if shape is not None and shape != self.shape:
             raise ValueError(f"a grad of shape {shape} for a Value of shape {self.shape}")
+        if type(g) is np.ndarray:
+            g = float(g) if type(self.data) is float else g.astype(self.dtype, copy=False)
         self._grad = g
 
     @property
@@ -516,6 +538,26 @@ class Value:
 
     def zero_grad(self) -> None:
         self._grad = None
+
+    def __reduce__(self):
+        """Pickled (and ``copy.copy``'d) as a leaf of the same data, grad, requires_grad and
+        label, as PyTorch pickles a tensor: without the graph under a Value made by an op, or
+        the module whose forward made it."""
+        return (_leaf, (self.data, _data(self._grad), self.requires_grad, self.label))
+
+    def __deepcopy__(self, memo) -> Value:
+        """A leaf's copy: its data, grad and label copied, as ``torch``.  A Value made by an op
+        is refused, as in PyTorch: its copy would carry a copy of the whole graph under it,
+        whose leaves (a model's parameters) would then get the gradients."""
+        if self._prim is not None:
+            raise RuntimeError(
+                f"deepcopy of a Value made by an op ({self.op!r}) would copy the graph under "
+                "it: copy its .detach() (a leaf with the same data) instead"
+            )
+        new = Value(copy.deepcopy(self.data, memo), requires_grad=self.requires_grad)
+        new.label, new._grad = self.label, copy.deepcopy(self._grad, memo)
+        new._scope = ()  # the module whose forward made it is not part of the Value
+        return new
 
     def detach(self) -> Value:
         """A leaf holding the same data, cut from the graph."""

@@ -71,6 +71,13 @@ class Module:
                 f"cannot replace parameter {name!r} by a {type(value).__name__}: it would stop "
                 f"being a parameter; assign a Value, or write into {name}.data"
             )
+        if parameter and isinstance(value, Value) and value.op != "":
+            # self.weight *= 0.5 outside no_grad(): the result of an op is not a parameter
+            raise TypeError(
+                f"cannot replace parameter {name!r} by the result of an op ({value.op!r}): it "
+                f"would stop being a parameter; update it under no_grad() (in place), or "
+                f"assign a new leaf Value"
+            )
         if not name.startswith("_"):
             for child_name, child in _flatten(name, value):
                 if isinstance(child, Module) and "_module_name" not in vars(child):

@@ -1,5 +1,8 @@
 """backward(): accumulation, shared nodes, detach / no_grad / constants, seeds, backward_steps."""
 
+import copy
+import pickle
+
 import numpy as np
 import pytest
 
@@ -521,3 +524,28 @@ def test_assigning_a_grad_of_the_wrong_shape_raises():
     np.testing.assert_array_equal(x.grad, np.ones(3))
     x.grad = None  # as zero_grad()
     np.testing.assert_array_equal(x.grad, np.zeros(3))
+    x.grad = [1, 2, 3]  # held in the Value's dtype, as every grad
+    assert x.grad.dtype == np.float64 and np.array_equal(x.grad, [1.0, 2.0, 3.0])
+    f = Value(np.zeros(2, dtype=np.float32))
+    f.grad = np.ones(2)
+    assert f.grad.dtype == np.float32
+    with pytest.raises(TypeError, match="a grad holds real numbers, got dtype <U1"):
+        x.grad = np.array(["a", "b", "c"])
+
+
+def test_copies_and_pickles_of_values():
+    x = Value(np.array([1.0, 2.0]), label="x")
+    z = (x * 3.0).sum()
+    z.backward()
+    with pytest.raises(RuntimeError, match=r"deepcopy of a Value made by an op \('sum'\)"):
+        copy.deepcopy(z)  # its copy's leaves, not x, would get the gradients
+    d = copy.deepcopy(x)
+    assert d.label == "x" and d.data is not x.data and d.grad is not x.grad
+    np.testing.assert_array_equal(d.grad, x.grad)
+    c = copy.copy(x)
+    assert c.data is x.data and c.grad is not x.grad  # data shared, grad its own
+    for v in (x, z):  # as PyTorch: pickled as a leaf of the same data, grad and label
+        r = pickle.loads(pickle.dumps(v))
+        assert r.op == "" and r.label == v.label and r.requires_grad
+        np.testing.assert_array_equal(r.data, v.data)
+        np.testing.assert_array_equal(r.grad, v.grad)

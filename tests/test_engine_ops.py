@@ -682,6 +682,14 @@ def test_an_in_place_operator_on_a_parameter_outside_no_grad_raises():
     with pytest.raises(RuntimeError, match="-= on a leaf Value that holds a gradient"):
         p -= 0.1 * p.grad
     np.testing.assert_array_equal(p.data, [1.0, 1.0])
+    with pytest.raises(RuntimeError, match=r"\*\*= on a leaf"):  # **= and @= too
+        p **= 2.0
+    with pytest.raises(RuntimeError, match="@= on a leaf"):
+        p @= np.eye(2)
+    with no_grad():
+        p **= 2.0
+        p @= np.array([[1.0, 2.0], [0.0, 1.0]])
+    assert p.op == "" and np.array_equal(p.data, [1.0, 3.0])  # updated, still the leaf
 
 
 def test_an_in_place_operator_on_a_fresh_leaf_makes_a_new_node():

@@ -12,7 +12,7 @@ from scipy import stats
 import autograd_core
 import losses
 import nn
-from autograd_core import Value, gradcheck
+from autograd_core import Value, gradcheck, no_grad
 
 
 class Net(nn.Module):
@@ -92,6 +92,11 @@ def test_a_parameter_is_not_replaced_by_a_non_value():
     d = nn.Dense(2, 2, rng=0)
     with pytest.raises(TypeError, match=r"cannot replace parameter 'weight' by a ndarray"):
         d.weight = np.ones((2, 2))  # it would silently stop being trained and saved
+    with pytest.raises(TypeError, match=r"'weight' by the result of an op \('\*'\)"):
+        d.weight *= 0.5  # outside no_grad(): a new node, which would not be trained
+    with no_grad():
+        d.weight *= 0.5  # in place: still the parameter
+    assert [n for n, _ in d.named_parameters()] == ["weight", "bias"]
     d.weight = Value(np.ones((2, 2)))  # a Value, or None, is fine
     d._cache = Value(np.ones(2))  # a private attribute is not a parameter: anything goes
     d._cache = np.zeros(2)
