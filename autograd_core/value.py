@@ -546,18 +546,16 @@ class Value:
         return (_leaf, (self.data, _data(self._grad), self.requires_grad, self.label))
 
     def __deepcopy__(self, memo) -> Value:
-        """A leaf's copy: its data, grad and label copied, as ``torch``.  A Value made by an op
-        is refused, as in PyTorch: its copy would carry a copy of the whole graph under it,
+        """A leaf's copy, as a pickle's (``__reduce__``) but of copied data.  A Value made by an
+        op is refused, as in PyTorch: its copy would carry a copy of the whole graph under it,
         whose leaves (a model's parameters) would then get the gradients."""
         if self._prim is not None:
             raise RuntimeError(
                 f"deepcopy of a Value made by an op ({self.op!r}) would copy the graph under "
                 "it: copy its .detach() (a leaf with the same data) instead"
             )
-        new = Value(copy.deepcopy(self.data, memo), requires_grad=self.requires_grad)
-        new.label, new._grad = self.label, copy.deepcopy(self._grad, memo)
-        new._scope = ()  # the module whose forward made it is not part of the Value
-        return new
+        _, (data, *rest) = self.__reduce__()
+        return _leaf(copy.deepcopy(data, memo), *rest)
 
     def detach(self) -> Value:
         """A leaf holding the same data, cut from the graph."""

@@ -66,17 +66,18 @@ class Module:
     def __setattr__(self, name: str, value: Any) -> None:
         old = self.__dict__.get(name)
         parameter = isinstance(old, Value) and old.op == "" and not name.startswith("_")
-        if parameter and not isinstance(value, Value | None):
-            raise TypeError(
-                f"cannot replace parameter {name!r} by a {type(value).__name__}: it would stop "
-                f"being a parameter; assign a Value, or write into {name}.data"
+        # a parameter stays a leaf Value (or None); self.weight *= 0.5 outside no_grad()
+        # would make it an op's result
+        if parameter and not (value is None or isinstance(value, Value) and value.op == ""):
+            what = (
+                f"the result of an op ({value.op!r})"
+                if isinstance(value, Value)
+                else f"a {type(value).__name__}"
             )
-        if parameter and isinstance(value, Value) and value.op != "":
-            # self.weight *= 0.5 outside no_grad(): the result of an op is not a parameter
             raise TypeError(
-                f"cannot replace parameter {name!r} by the result of an op ({value.op!r}): it "
-                f"would stop being a parameter; update it under no_grad() (in place), or "
-                f"assign a new leaf Value"
+                f"cannot replace parameter {name!r} by {what}: it would stop being a parameter; "
+                f"update it under no_grad() (in place), assign a new leaf Value, or write into "
+                f"{name}.data"
             )
         if not name.startswith("_"):
             for child_name, child in _flatten(name, value):

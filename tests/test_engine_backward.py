@@ -544,6 +544,8 @@ def test_copies_and_pickles_of_values():
     np.testing.assert_array_equal(d.grad, x.grad)
     c = copy.copy(x)
     assert c.data is x.data and c.grad is not x.grad  # data shared, grad its own
+    (x * x).sum().backward(create_graph=True)  # x's grad is now a Value with a graph
+    np.testing.assert_array_equal(copy.deepcopy(x).grad, x.grad.data)  # copied as its data
     for v in (x, z):  # as PyTorch: pickled as a leaf of the same data, grad and label
         r = pickle.loads(pickle.dumps(v))
         assert r.op == "" and r.label == v.label and r.requires_grad
